@@ -1,0 +1,54 @@
+# labsync — build, test and demo. Every target that needs system packages
+# calls `deps` first, so a fresh Debian/Ubuntu machine needs only `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+TOOLS := .tools/venv
+PY := $(TOOLS)/bin/python
+APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev pkg-config openssh-server python3-venv python3-pip sudo git
+PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3
+
+.PHONY: deps build debug test test-unit test-python demo bench clean
+
+# Idempotent: installs only what is missing.
+deps: $(TOOLS)/.done
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# Python tools for the cross-checks (packaging, jsonschema), in a private venv
+# so the system and the developer's Python stay untouched.
+$(TOOLS)/.done:
+	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
+	@[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv python3-pip; }
+	/usr/bin/python3 -m venv $(TOOLS)
+	$(PY) -m pip install -q $(PY_TOOLS)
+	touch $@
+
+build: deps
+	$(SWIFT) build -c release --product labsync
+
+debug: deps
+	$(SWIFT) build
+
+test: deps test-python test-unit
+
+test-python: deps
+	$(PY) scripts/gen-pep440-cases.py Tests/SpecsTests/Fixtures/pep440-cases.json
+	$(PY) scripts/check-schemas.py
+
+test-unit: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	@for d in examples/*/; do echo "== $$d"; .build/release/labsync validate "$$d" || exit 1; done
+
+clean:
+	rm -rf .build .tools

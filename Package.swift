@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module map (see DESIGN.md "Code layout"):
+//   Specs       pure: spec types, YAML loading with source marks, validation, PEP 440/508
+//   Remote      SSH over libssh2 (the only importer of CLibSSH2), shell quoting, host keys
+//   Drivers     driver protocol, pip / JupyterHub drivers and the remote scripts they ship
+//   Reconciler  sources (directory, git via libgit2 — the only importer of CLibGit2),
+//               planner (pure), executor, renderers, journal
+//   labsync     the command-line tool
+let package = Package(
+    name: "labsync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "labsync", targets: ["labsync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(
+            name: "CLibGit2", path: "Sources/CLibGit2", pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]),
+        .target(name: "Specs", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Remote", dependencies: ["CLibSSH2"]),
+        .target(name: "Drivers", dependencies: ["Specs", "Remote"]),
+        .target(name: "Reconciler", dependencies: ["Specs", "Remote", "Drivers", "CLibGit2"]),
+        .executableTarget(
+            name: "labsync",
+            dependencies: [
+                "Specs", "Remote", "Drivers", "Reconciler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Shared by the integration tests: a real sshd on loopback, git fixtures,
+        // processes started with posix_spawn (Foundation.Process hangs with sshd).
+        .target(name: "LabsyncTestSupport", dependencies: ["Specs"]),
+        .testTarget(name: "SpecsTests", dependencies: ["Specs", "LabsyncTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "RemoteTests", dependencies: ["Remote", "LabsyncTestSupport"]),
+        .testTarget(name: "DriversTests", dependencies: ["Drivers", "LabsyncTestSupport"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "LabsyncTestSupport"]),
+        .testTarget(name: "labsyncTests", dependencies: ["LabsyncTestSupport"]),
+    ]
+)
