@@ -4,5 +4,10 @@ import ArgumentParser
 struct Labsync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "labsync",
-        abstract: "Keep Python environments and JupyterHub on Linux machines in the state a git repository declares.")
+        abstract: "Keep Python environments and JupyterHub on Linux machines in the state a git repository declares.",
+        discussion: """
+            Exit codes: 0 success, 1 error (invalid specs, unreachable host, failed step), \
+            2 changes pending (plan --detailed-exitcode).
+            """,
+        subcommands: [Validate.self])
 }

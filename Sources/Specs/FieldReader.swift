@@ -1,0 +1,157 @@
+/// Collects diagnostics while decoding; a class so nested readers share it.
+final class DiagnosticSink {
+    private(set) var diagnostics: [Diagnostic] = []
+    func error(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(.error(location, message))
+    }
+}
+
+/// Reads one YAML mapping strictly: typed fields, each with its location;
+/// whatever key nobody asked for is reported as unknown by `finish()`.
+/// Wrong types are reported and read as "absent", so decoding goes on and
+/// every error of a file is found in one pass.
+struct FieldReader {
+    let location: SourceLocation
+    let path: String
+    private let entries: [(key: String, keyLocation: SourceLocation, value: YAMLNode)]
+    private var asked: Set<String> = []
+    let sink: DiagnosticSink
+
+    /// Returns nil (after reporting) when `node` is not a mapping.
+    init?(_ node: YAMLNode, path: String, sink: DiagnosticSink) {
+        guard case .mapping(let pairs, let location) = node else {
+            sink.error(node.location, "\(path) must be a mapping, found \(node.kindName)")
+            return nil
+        }
+        self.location = location
+        self.path = path
+        self.sink = sink
+        var entries: [(String, SourceLocation, YAMLNode)] = []
+        for pair in pairs {
+            guard case .scalar(let key, _, let keyLocation) = pair.key else {
+                sink.error(pair.key.location, "keys in \(path) must be plain strings")
+                continue
+            }
+            entries.append((key, keyLocation, pair.value))
+        }
+        self.entries = entries
+    }
+
+    private func qualified(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// The raw node of `key`, nil when absent or null.
+    mutating func node(_ key: String, required: Bool = false) -> YAMLNode? {
+        asked.insert(key)
+        guard let entry = entries.first(where: { $0.key == key }), !entry.value.isNull else {
+            if required { sink.error(location, "\(qualified(key)) is required") }
+            return nil
+        }
+        return entry.value
+    }
+
+    mutating func has(_ key: String) -> Bool {
+        entries.contains { $0.key == key && !$0.value.isNull }
+    }
+
+    mutating func string(_ key: String, required: Bool = false) -> Located<String>? {
+        guard let node = node(key, required: required) else { return nil }
+        return Self.scalarText(node, name: qualified(key), sink: sink)
+    }
+
+    static func scalarText(_ node: YAMLNode, name: String, sink: DiagnosticSink) -> Located<String>? {
+        guard case .scalar(let text, _, let location) = node else {
+            sink.error(node.location, "\(name) must be a string, found \(node.kindName)")
+            return nil
+        }
+        return Located(text, at: location)
+    }
+
+    mutating func bool(_ key: String) -> Located<Bool>? {
+        guard let value = string(key) else { return nil }
+        switch value.value {
+        case "true": return Located(true, at: value.location)
+        case "false": return Located(false, at: value.location)
+        default:
+            sink.error(value.location, "\(qualified(key)) must be true or false, found '\(value.value)'")
+            return nil
+        }
+    }
+
+    mutating func int(_ key: String, in range: ClosedRange<Int>) -> Located<Int>? {
+        guard let value = string(key) else { return nil }
+        guard value.value.allSatisfy(\.isASCII), let n = Int(value.value), range.contains(n) else {
+            sink.error(value.location,
+                       "\(qualified(key)) must be an integer from \(range.lowerBound) to \(range.upperBound), found '\(value.value)'")
+            return nil
+        }
+        return Located(n, at: value.location)
+    }
+
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) -> Located<E>?
+    where E.RawValue == String {
+        guard let value = string(key) else { return nil }
+        guard let e = E(rawValue: value.value) else {
+            let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
+            sink.error(value.location, "\(qualified(key)) must be one of \(allowed), found '\(value.value)'")
+            return nil
+        }
+        return Located(e, at: value.location)
+    }
+
+    mutating func stringList(_ key: String) -> [Located<String>] {
+        guard let node = node(key) else { return [] }
+        guard case .sequence(let items, _) = node else {
+            sink.error(node.location, "\(qualified(key)) must be a list, found \(node.kindName)")
+            return []
+        }
+        return items.enumerated().compactMap { i, item in
+            Self.scalarText(item, name: "\(qualified(key))[\(i)]", sink: sink)
+        }
+    }
+
+    /// A list of mappings, each read by `read`.
+    mutating func list<T>(_ key: String, _ read: (inout FieldReader) -> T?) -> [T] {
+        guard let node = node(key) else { return [] }
+        guard case .sequence(let items, _) = node else {
+            sink.error(node.location, "\(qualified(key)) must be a list, found \(node.kindName)")
+            return []
+        }
+        return items.enumerated().compactMap { i, item in
+            guard var reader = FieldReader(item, path: "\(qualified(key))[\(i)]", sink: sink) else { return nil }
+            let value = read(&reader)
+            reader.finish()
+            return value
+        }
+    }
+
+    mutating func stringMap(_ key: String) -> [Located<(key: String, value: String)>] {
+        guard let node = node(key) else { return [] }
+        guard case .mapping(let pairs, _) = node else {
+            sink.error(node.location, "\(qualified(key)) must be a mapping, found \(node.kindName)")
+            return []
+        }
+        return pairs.compactMap { pair in
+            guard let k = Self.scalarText(pair.key, name: "keys of \(qualified(key))", sink: sink),
+                  let v = Self.scalarText(pair.value, name: "\(qualified(key)).\(k.value)", sink: sink)
+            else { return nil }
+            return Located((k.value, v.value), at: k.location)
+        }
+    }
+
+    /// A nested mapping read by `read`; nil when absent.
+    mutating func object<T>(_ key: String, required: Bool = false, _ read: (inout FieldReader) -> T?) -> T? {
+        guard let node = node(key, required: required),
+              var reader = FieldReader(node, path: qualified(key), sink: sink) else { return nil }
+        let value = read(&reader)
+        reader.finish()
+        return value
+    }
+
+    /// Reports every key that no reader asked for.
+    func finish() {
+        for entry in entries where !asked.contains(entry.key) {
+            sink.error(entry.keyLocation, "unknown field '\(qualified(entry.key))'")
+        }
+    }
+}
+

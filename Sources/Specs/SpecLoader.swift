@@ -1,0 +1,127 @@
+import Foundation
+
+/// The result of loading a repository: every spec that could be read, and
+/// every problem found. Valid when `diagnostics` has no errors.
+public struct LoadResult: Sendable {
+    public var specs: SpecSet
+    public var diagnostics: [Diagnostic]
+    public var isValid: Bool { !diagnostics.hasErrors }
+}
+
+/// Loads a directory tree of `*.yaml`/`*.yml` files, several documents each.
+///
+/// Hidden files and directories (`.git`, `.github`, …) are skipped. Symbolic
+/// links are never followed out of the tree: a link that resolves outside
+/// the root is reported, not read.
+public struct SpecLoader: Sendable {
+    public var limits = YAMLLimits()
+    public init() {}
+
+    public func load(directory: URL) -> LoadResult {
+        let sink = DiagnosticSink()
+        let root = directory.standardizedFileURL.resolvingSymlinksInPath()
+        var specs = SpecSet()
+        let decoder = DocumentDecoder(sink: sink)
+
+        for relative in yamlFiles(under: root, sink: sink) {
+            let url = root.appendingPathComponent(relative)
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                sink.error(SourceLocation(file: relative, line: 1, column: 1), "cannot read file")
+                continue
+            }
+            guard data.count <= limits.maxFileBytes else {
+                sink.error(SourceLocation(file: relative, line: 1, column: 1),
+                           "file is larger than \(limits.maxFileBytes) bytes; refusing to parse it")
+                continue
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                sink.error(SourceLocation(file: relative, line: 1, column: 1), "file is not valid UTF-8")
+                continue
+            }
+            switch YAMLReader.documents(text: text, file: relative, limits: limits) {
+            case .failure(let diagnostic):
+                sink.error(diagnostic.location, diagnostic.message)
+            case .success(let documents):
+                for document in documents {
+                    switch decoder.decode(document) {
+                    case .host(let h)?: specs.hosts.append(h)
+                    case .environment(var e)?:
+                        e.requirements += requirementsFileLines(e, root: root, decoder: decoder, sink: sink)
+                        specs.environments.append(e)
+                    case .hub(let h)?: specs.hubs.append(h)
+                    case nil: break
+                    }
+                }
+            }
+        }
+        CrossChecks(specs: specs, sink: sink).run()
+        return LoadResult(specs: specs, diagnostics: sink.diagnostics.sortedForDisplay())
+    }
+
+    /// Relative paths of the YAML files, sorted so that loading is deterministic.
+    private func yamlFiles(under root: URL, sink: DiagnosticSink) -> [String] {
+        var found: [String] = []
+        func walk(_ relative: String) {
+            let dir = relative.isEmpty ? root : root.appendingPathComponent(relative)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let rel = relative.isEmpty ? name : "\(relative)/\(name)"
+                let url = root.appendingPathComponent(rel)
+                var info = stat()
+                guard lstat(url.path, &info) == 0 else { continue }
+                let isYAML = name.hasSuffix(".yaml") || name.hasSuffix(".yml")
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR: walk(rel)
+                case S_IFREG where isYAML: found.append(rel)
+                case S_IFLNK where isYAML:
+                    if Self.resolveInside(root: root, relative: rel) != nil { found.append(rel) } else {
+                        sink.error(SourceLocation(file: rel, line: 1, column: 1),
+                                   "symbolic link points outside the repository; not read")
+                    }
+                default: break  // symlinked directories are not followed
+                }
+            }
+        }
+        walk("")
+        return found
+    }
+
+    /// The real path of `relative` if it stays inside `root` (after every
+    /// symlink is resolved), else nil.
+    static func resolveInside(root: URL, relative: String) -> URL? {
+        let resolved = root.appendingPathComponent(relative).resolvingSymlinksInPath().standardizedFileURL
+        let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        return resolved.path.hasPrefix(rootPath) ? resolved : nil
+    }
+
+    /// `requirementsFile` lines, each checked like a `packages` entry: one
+    /// requirement per line, `#` comments and blank lines ignored, no pip
+    /// options (`-r`, `-e`, `--index-url` …) and no URLs.
+    private func requirementsFileLines(
+        _ env: PythonEnvironmentSpec, root: URL, decoder: DocumentDecoder, sink: DiagnosticSink
+    ) -> [Located<Requirement>] {
+        guard let file = env.requirementsFile, Rules.checkRepositoryPath(file.value) == nil else { return [] }
+        guard let url = Self.resolveInside(root: root, relative: file.value) else {
+            sink.error(file.location, "spec.requirementsFile '\(file.value)' resolves outside the repository (symbolic link?)")
+            return []
+        }
+        guard let data = FileManager.default.contents(atPath: url.path), data.count <= limits.maxFileBytes,
+              let text = String(data: data, encoding: .utf8) else {
+            sink.error(file.location, "spec.requirementsFile '\(file.value)' cannot be read")
+            return []
+        }
+        var lines: [Located<String>] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = Substring(raw)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            // pip's rule: a comment starts at '#' at line start or after whitespace.
+            if line.hasPrefix("#") { continue }
+            if let hash = line.range(of: " #") ?? line.range(of: "\t#") { line = line[..<hash.lowerBound] }
+            let leading = line.prefix { $0 == " " || $0 == "\t" }.count
+            let content = line.trimmingCharacters(in: .whitespaces)
+            if content.isEmpty { continue }
+            lines.append(Located(content, at: SourceLocation(file: file.value, line: index + 1, column: leading + 1)))
+        }
+        return decoder.readRequirements(lines, field: "requirement")
+    }
+}
