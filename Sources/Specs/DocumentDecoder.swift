@@ -72,7 +72,7 @@ struct DocumentDecoder {
             }
         }
         let knownHostsFile = r.string("knownHostsFile")
-        let become = r.choice("become", Become.self)
+        let become = r.choice("become", BecomeMethod.self)
         let index = r.object("index") { readIndex(&$0) }
         guard let address, let user else { return nil }
         return HostSpec(

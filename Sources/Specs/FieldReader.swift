@@ -1,6 +1,10 @@
 /// Collects diagnostics while decoding; a class so nested readers share it.
 final class DiagnosticSink {
     private(set) var diagnostics: [Diagnostic] = []
+    /// Every field path a reader asked for (`spec.users[].name`): the set of
+    /// fields labsync understands, compared with schemas/ by SchemaSyncTests.
+    private(set) var knownFields: Set<String> = []
+    func noteField(_ path: String) { knownFields.insert(path) }
     func error(_ location: SourceLocation, _ message: String) {
         diagnostics.append(.error(location, message))
     }
@@ -42,6 +46,7 @@ struct FieldReader {
     /// The raw node of `key`, nil when absent or null.
     mutating func node(_ key: String, required: Bool = false) -> YAMLNode? {
         asked.insert(key)
+        sink.noteField(Self.genericPath(qualified(key)))
         guard let entry = entries.first(where: { $0.key == key }), !entry.value.isNull else {
             if required { sink.error(location, "\(qualified(key)) is required") }
             return nil
@@ -145,6 +150,16 @@ struct FieldReader {
         let value = read(&reader)
         reader.finish()
         return value
+    }
+
+    /// `spec.users[3].name` → `spec.users[].name`.
+    static func genericPath(_ path: String) -> String {
+        var out = ""
+        var inIndex = false
+        for ch in path {
+            if ch == "[" { inIndex = true; out.append("[") } else if ch == "]" { inIndex = false; out.append("]") } else if !inIndex { out.append(ch) }
+        }
+        return out
     }
 
     /// Reports every key that no reader asked for.

@@ -14,7 +14,8 @@ public struct Metadata: Sendable, Hashable {
     public var location: SourceLocation
 }
 
-public enum Become: String, Sendable, Hashable, CaseIterable { case none, sudo }
+/// How commands gain root on a host (Remote.Become is the transport's twin).
+public enum BecomeMethod: String, Sendable, Hashable, CaseIterable { case none, sudo }
 
 /// Package index settings passed to pip/uv as `--index-url`, `--extra-index-url`,
 /// `--find-links`, `--no-index`.
@@ -39,7 +40,7 @@ public struct HostSpec: Sendable, Hashable {
     public var identityFile: String?
     public var hostKeys: [Located<String>]
     public var knownHostsFile: String?
-    public var become: Become
+    public var become: BecomeMethod
     public var index: IndexSettings?
     public var name: String { metadata.name }
 }
