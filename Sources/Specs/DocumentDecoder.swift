@@ -114,7 +114,7 @@ struct DocumentDecoder {
             if let problem = Rules.checkName(h.value) { sink.error(h.location, "spec.host: \(problem)") }
             target = Located(.host(h.value), at: h.location)
         case (nil, let s?): target = s
-        case (let h?, _?): sink.error(h.location, "spec.host and spec.hostSelector are exclusive: give one")
+        case (_?, let s?): sink.error(s.location, "spec.host and spec.hostSelector are exclusive: give one")
         case (nil, nil): sink.error(r.location, "spec.host or spec.hostSelector is required")
         }
 

@@ -21,13 +21,16 @@ struct FieldReader {
     private var asked: Set<String> = []
     let sink: DiagnosticSink
 
-    /// Returns nil (after reporting) when `node` is not a mapping.
-    init?(_ node: YAMLNode, path: String, sink: DiagnosticSink) {
+    /// Returns nil (after reporting) when `node` is not a mapping. `anchor` is
+    /// where errors about the mapping as a whole point: the key that holds it
+    /// (`spec:`), which reads better than libyaml's mark for a block mapping
+    /// (its first inner key).
+    init?(_ node: YAMLNode, path: String, sink: DiagnosticSink, anchor: SourceLocation? = nil) {
         guard case .mapping(let pairs, let location) = node else {
             sink.error(node.location, "\(path) must be a mapping, found \(node.kindName)")
             return nil
         }
-        self.location = location
+        self.location = anchor ?? location
         self.path = path
         self.sink = sink
         var entries: [(String, SourceLocation, YAMLNode)] = []
@@ -52,6 +55,10 @@ struct FieldReader {
             return nil
         }
         return entry.value
+    }
+
+    func keyLocation(_ key: String) -> SourceLocation? {
+        entries.first { $0.key == key }?.keyLocation
     }
 
     mutating func has(_ key: String) -> Bool {
@@ -146,7 +153,8 @@ struct FieldReader {
     /// A nested mapping read by `read`; nil when absent.
     mutating func object<T>(_ key: String, required: Bool = false, _ read: (inout FieldReader) -> T?) -> T? {
         guard let node = node(key, required: required),
-              var reader = FieldReader(node, path: qualified(key), sink: sink) else { return nil }
+              var reader = FieldReader(node, path: qualified(key), sink: sink, anchor: keyLocation(key))
+        else { return nil }
         let value = read(&reader)
         reader.finish()
         return value

@@ -69,7 +69,7 @@ public enum Rules {
         }
         let segments = s.split(separator: "/", omittingEmptySubsequences: false)
         guard !segments.contains(where: { $0 == ".." }) else {
-            return "'\(s)' leaves the repository ('..' is not allowed)"
+            return "'\(s)' is outside the repository ('..' is not allowed)"
         }
         guard !segments.contains(where: { $0.isEmpty || $0 == "." }) else {
             return "'\(s)' is not a normalized path"

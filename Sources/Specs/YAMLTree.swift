@@ -58,12 +58,15 @@ enum YAMLReader {
             let parser = try Parser(yaml: text)
             while let root = try parser.nextRoot() {
                 var budget = limits.maxNodes
-                documents.append(try convert(root, file: file, depth: 0, limits: limits, budget: &budget))
+                do {
+                    documents.append(try convert(root, file: file, depth: 0, limits: limits, budget: &budget))
+                } catch let error as LimitExceeded {
+                    // Blame the document, not whichever node happened to exhaust the budget.
+                    return .failure(.error(location(root.mark, file), error.message))
+                }
             }
-        } catch let error as LimitExceeded {
-            return .failure(.error(error.location, error.message))
         } catch let error as YamlError {
-            return .failure(diagnostic(for: error, file: file))
+            return .failure(diagnostic(for: error, file: file, text: text))
         } catch {
             return .failure(.error(SourceLocation(file: file, line: 1, column: 1), "cannot parse YAML: \(error)"))
         }
@@ -114,11 +117,40 @@ enum YAMLReader {
         }
     }
 
-    private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+    /// The next line that holds `key:` at the same column as `first`.
+    private static func laterOccurrence(of key: String, after first: SourceLocation, in text: String) -> SourceLocation? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard first.line >= 1, first.line < lines.count else { return nil }
+        for index in first.line..<lines.count {
+            let chars = Array(lines[index])
+            let indent = first.column - 1
+            guard chars.count > indent else { continue }
+            let prefix = chars[..<indent]
+            if !prefix.allSatisfy({ $0 == " " }) {
+                // A shallower line ends the mapping.
+                if chars.prefix { $0 == " " }.count < indent && !chars.allSatisfy({ $0 == " " }) && chars.first != "#" { return nil }
+                continue
+            }
+            let rest = String(chars[indent...])
+            if rest.hasPrefix(key + ":") {
+                return SourceLocation(file: first.file, line: index + 1, column: first.column)
+            }
+        }
+        return nil
+    }
+
+    private static func diagnostic(for error: YamlError, file: String, text: String) -> Diagnostic {
         switch error {
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            return .error(location(context.mark, file), "duplicate key \(keys) in the same mapping")
+            let first = location(context.mark, file)
+            // Yams marks the first occurrence; the mistake is usually the
+            // later one, so point there when it can be found (block style).
+            if duplicates.count == 1,
+               let later = laterOccurrence(of: duplicates[0], after: first, in: text) {
+                return .error(later, "duplicate key \(keys) in the same mapping (first at line \(first.line))")
+            }
+            return .error(first, "duplicate key \(keys) in the same mapping")
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
