@@ -85,6 +85,13 @@ final class RemoteCallbacks: @unchecked Sendable {
                 return git_credential_ssh_key_from_agent(out, username)
             }
         }
+        if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue == 0 {
+            // https (or another transport) asking for a password or token.
+            return refuse(.authentication, """
+                \(url) asks for a user name and password, which labsync does not send; \
+                use an ssh:// URL with a key, or a repository readable without credentials
+                """)
+        }
         let attempts = tried.isEmpty ? "no credential configured (identity file or ssh-agent)" : "tried \(tried.joined(separator: ", "))"
         return refuse(.authentication, """
             authentication as \(username) to \(url) failed: \(attempts). \
