@@ -141,28 +141,24 @@ public struct GitFixture: Sendable {
     @discardableResult
     public static func runGit(_ arguments: [String]) throws -> String {
         let environment = [
-            "PATH=/usr/local/bin:/usr/bin:/bin",
-            "HOME=/nonexistent",
-            "GIT_CONFIG_NOSYSTEM=1",
-            "GIT_CONFIG_GLOBAL=/dev/null",
-            "GIT_TERMINAL_PROMPT=0",
-            "GIT_AUTHOR_NAME=labsync test", "GIT_AUTHOR_EMAIL=test@labsync.invalid",
-            "GIT_COMMITTER_NAME=labsync test", "GIT_COMMITTER_EMAIL=test@labsync.invalid",
+            "HOME": "/nonexistent",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_AUTHOR_NAME": "labsync test", "GIT_AUTHOR_EMAIL": "test@labsync.invalid",
+            "GIT_COMMITTER_NAME": "labsync test", "GIT_COMMITTER_EMAIL": "test@labsync.invalid",
         ]
-        let result = try spawnAndWait(["/usr/bin/git"] + arguments, environment: environment)
+        let result = try Spawn.run(["git"] + arguments, env: environment)
         guard result.status == 0 else {
-            throw GitFixtureError(message: "git \(arguments.joined(separator: " ")) exited \(result.status): \(result.output)")
+            throw GitFixtureError(message:
+                "git \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderrText)")
         }
-        return result.output
+        return result.stdoutText
     }
 
     /// Makes a fresh directory under the system temp directory.
-    public static func makeTemporaryDirectory(prefix: String = "labsync-git") throws -> URL {
-        var template = Array((FileManager.default.temporaryDirectory.path + "/\(prefix).XXXXXX").utf8CString)
-        guard let created = mkdtemp(&template) else {
-            throw GitFixtureError(message: "mkdtemp: \(String(cString: strerror(errno)))")
-        }
-        return URL(fileURLWithPath: String(cString: created), isDirectory: true)
+    public static func makeTemporaryDirectory(prefix: String = "git") throws -> URL {
+        URL(fileURLWithPath: try Spawn.makeTempDirectory(prefix: prefix), isDirectory: true)
     }
 
     /// Removes a directory tree, first giving back write permission to read-only
@@ -183,35 +179,4 @@ public struct GitFixture: Sendable {
 public struct GitFixtureError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
-}
-
-/// posix_spawn + waitpid (not Foundation.Process, which misbehaves next to sshd in tests);
-/// stdout and stderr go to one temp file, read after the child exits.
-private func spawnAndWait(_ argv: [String], environment: [String]) throws -> (status: Int32, output: String) {
-    let outputPath = FileManager.default.temporaryDirectory
-        .appendingPathComponent("labsync-git-\(UUID().uuidString).out").path
-    defer { unlink(outputPath) }
-
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-    let cArgs = argv.map { strdup($0) } + [nil]
-    let cEnv = environment.map { strdup($0) } + [nil]
-    defer { (cArgs + cEnv).forEach { free($0) } }
-
-    var pid = pid_t()
-    let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv)
-    guard spawned == 0 else {
-        throw GitFixtureError(message: "posix_spawn \(argv[0]): \(String(cString: strerror(spawned)))")
-    }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-    // WIFEXITED / WEXITSTATUS are macros; decode by hand.
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (exitStatus, output)
 }

@@ -10,7 +10,7 @@ import Testing
         let directory: URL
         let cache: URL
         init() throws {
-            directory = try GitFixture.makeTemporaryDirectory(prefix: "labsync-source")
+            directory = try GitFixture.makeTemporaryDirectory(prefix: "source")
             cache = directory.appendingPathComponent("cache")
         }
         deinit { GitFixture.removeTree(directory) }

@@ -7,7 +7,7 @@ import Testing
 /// leave a marker file if anything ran them.
 @Suite struct SourceSafetyTests {
     @Test func hostileRepositoryIsCheckedOutWithoutFollowingOrRunningAnything() async throws {
-        let scratch = try GitFixture.makeTemporaryDirectory(prefix: "labsync-hostile")
+        let scratch = try GitFixture.makeTemporaryDirectory(prefix: "hostile")
         defer { GitFixture.removeTree(scratch) }
         let marker = scratch.appendingPathComponent("hook-ran")
         let outside = scratch.appendingPathComponent("outside-secret")
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func linkResolutionStaysInside() throws {
-        let root = try GitFixture.makeTemporaryDirectory(prefix: "labsync-links")
+        let root = try GitFixture.makeTemporaryDirectory(prefix: "links")
         defer { GitFixture.removeTree(root) }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("a/b"), withIntermediateDirectories: true)
         symlink("../..", root.appendingPathComponent("a/b/top").path)       // root itself

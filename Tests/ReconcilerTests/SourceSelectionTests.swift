@@ -41,7 +41,7 @@ import Testing
         let plain = scratch.appendingPathComponent("plain")
         try FileManager.default.createDirectory(at: plain, withIntermediateDirectories: true)
         let tree = try await DirectorySource(path: plain.path).fetch()
-        #expect(tree.root.path == plain.path)
+        #expect(tree.root.path == plain.standardizedFileURL.path)
         #expect(tree.revision == nil)
 
         // A git work tree reports its HEAD.
