@@ -100,6 +100,23 @@ import Testing
         #expect(viaFile?.message.contains(impostor.fingerprint) == true)
     }
 
+    /// libgit2 1.5 cannot choose the host key type; with only the server's ed25519 key
+    /// pinned, libssh2 negotiates ECDSA (measured), which is refused with a hint.
+    @Test func keyOfAnotherTypeIsRefusedWithHint() async throws {
+        let setup = try Setup()
+        let ed25519 = try #require(setup.serverKeys.first { $0.type == "ssh-ed25519" })
+        let ecdsa = try #require(setup.serverKeys.first { $0.type.hasPrefix("ecdsa") })
+        let error = await #expect(throws: SourceError.self) {
+            try await setup.source(ref: nil, policy: HostKeyPolicy(pinned: [ed25519])).fetch()
+        }
+        #expect(error?.kind == .hostKey)
+        #expect(error?.message.contains("ssh-keyscan -p \(setup.server.port) 127.0.0.1") == true, "\(String(describing: error))")
+        #expect(error?.message.contains(ecdsa.fingerprint) == true)
+
+        let tree = try await setup.source(ref: nil, policy: HostKeyPolicy(pinned: [ecdsa])).fetch()
+        #expect(tree.revision == (try setup.fixture.headSHA()))
+    }
+
     @Test func unknownHostKeyIsRefusedUnlessAcceptedAndRecorded() async throws {
         let setup = try Setup()
         let record = setup.scratch.appendingPathComponent("recorded_hosts").path

@@ -55,7 +55,19 @@ final class RemoteCallbacks: @unchecked Sendable {
             try verifyHostKey(host: hostName, port: port, presented: key, policy: policy)
             return 0
         } catch {
-            return refuse(.hostKey, "git server \(url): \(error.message)")
+            var message = "git server \(url): \(error.message)"
+            let trusted = policy.trustedKeys(host: hostName, port: port)
+            if error.kind == .changed, !trusted.contains(where: { $0.type == key.type }) {
+                // libgit2 1.5 cannot ask the server for a key type (it only prefers the
+                // type found in ~/.ssh/known_hosts), so a server with several host keys may
+                // present one we hold no key of that type for. Still refused: say how to fix.
+                message += """
+                     Note: no \(key.type) key is trusted for this host, and libgit2 cannot \
+                    ask for another key type; if \(key.fingerprint) is genuinely the server's, \
+                    pin it too (ssh-keyscan -p \(port) \(hostName) lists all of its keys).
+                    """
+            }
+            return refuse(.hostKey, message)
         }
     }
 
