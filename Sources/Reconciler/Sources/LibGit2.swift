@@ -63,6 +63,10 @@ func check(_ code: Int32, _ action: @autoclosure () -> String, callbacks: Remote
 extension LibGit2 {
     /// Brings the mirror of `source.url` up to date and returns a checkout of the ref.
     static func fetchAndCheckOut(_ source: GitSource) throws -> SourceTree {
+        if let path = localRepositoryPath(source.url), !FileManager.default.fileExists(atPath: path) {
+            // libgit2 reports a missing local path as "unsupported URL protocol".
+            throw SourceError(kind: .notFound, message: "\(source.url): no such repository")
+        }
         let cache = source.cacheDirectory.standardizedFileURL
         let mirrorPath = cache.appendingPathComponent("mirrors/\(try sha1Hex(of: source.url))").path
         try createDirectory(cache.appendingPathComponent("mirrors").path)
@@ -72,10 +76,6 @@ extension LibGit2 {
             let repository = try openOrCreateMirror(at: mirrorPath, url: source.url)
             defer { git_repository_free(repository) }
 
-            if let path = localRepositoryPath(source.url), !FileManager.default.fileExists(atPath: path) {
-                // libgit2 reports a missing local path as "unsupported URL protocol".
-                throw SourceError(kind: .notFound, message: "\(source.url): no such repository")
-            }
             let defaultBranch = try fetch(source, into: repository)
             let (commit, refName) = try resolve(source.ref, defaultBranch: defaultBranch, in: repository, url: source.url)
             let (root, removed) = try checkOut(commit, from: repository, treesDirectory: cache.appendingPathComponent("trees"))
@@ -99,7 +99,16 @@ extension LibGit2 {
         options.flags = GIT_REPOSITORY_INIT_BARE.rawValue | GIT_REPOSITORY_INIT_MKPATH.rawValue
         try check(git_repository_init_ext(&repository, path, &options), "create mirror \(path)")
         guard let repository else { throw SourceError(kind: .git, message: "create mirror \(path): no repository") }
+        do {
+            try configureNewMirror(repository, path: path, url: url)
+        } catch {
+            git_repository_free(repository)
+            throw error
+        }
+        return repository
+    }
 
+    private static func configureNewMirror(_ repository: OpaquePointer, path: String, url: String) throws(SourceError) {
         var config: OpaquePointer?
         try check(git_repository_config(&config, repository), "open config of \(path)")
         defer { git_config_free(config) }
@@ -109,7 +118,6 @@ extension LibGit2 {
         try check(git_config_set_bool(config, "core.symlinks", 1), "set core.symlinks")
         // For people looking at the cache: which URL this hashed directory mirrors.
         try check(git_config_set_string(config, "labsync.url", url), "set labsync.url")
-        return repository
     }
 
     /// Fetches all branches and tags (pruning deleted ones) and returns the remote's
