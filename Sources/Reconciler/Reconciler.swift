@@ -1,2 +1,1 @@
 import Specs
-import CLibGit2
