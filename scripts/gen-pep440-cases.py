@@ -18,7 +18,10 @@ import re
 import sys
 
 import packaging
+from packaging.markers import Variable, Value
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from packaging import version as _version_module
 
@@ -99,6 +102,36 @@ FRAGMENTS = [
 OPERATORS = ["==", "!=", "~=", "<=", ">=", "<", ">", "===", "=", ""]
 
 
+# PEP 508 requirements. Expected text is packaging's str(Requirement) with the
+# extras normalized (PEP 685); null where packaging rejects the string.
+REQUIREMENTS = [
+    "requests", "requests[socks]>=2", "requests [socks] >= 2 ; python_version >= '3.8'",
+    "Foo_Bar.baz", "foo[Bar_Baz,alpha]", "foo[]", "foo[ a , b ]", "foo (>=1.0,<2)",
+    "foo(>=1.0)", "foo ()", "foo>=1.0,<2,!=1.5", "foo==1.*", "foo~=1.4.2",
+    "foo===1.0", "foo==1.0+local.7", "foo>=1.0;python_version<'3.11'",
+    "foo; os_name == 'posix' and (sys_platform == 'linux' or sys_platform == 'darwin')",
+    "foo; (python_version >= '3')", "foo; ((python_version >= '3'))",
+    "foo; python_version >= '3' and ((os_name == 'nt'))",
+    "foo; extra == 'Test_Extra'", "foo; 'Test_Extra' == extra", "foo; (extra == 'Test_Extra')",
+    "foo; os.name == 'posix'", "foo; python_implementation == 'CPython'",
+    "foo; platform.python_implementation == 'PyPy'", "foo; 'linux' in sys_platform",
+    "foo; 'win' not in sys_platform", "foo; python_version>\"3\"and os_name==\"x\"",
+    "foo; python_version ~= '3.8'", "foo; python_full_version === '3.8.0'",
+    "foo; implementation_name == \"cpython\" or platform_machine == 'x86_64'",
+    "foo ; python_version < '3' ", "  foo  ", "\tfoo\t", "foo>=1.0,", "foo==1.0;os_name=='a;b'",
+    "foo; platform_release == 'a$b`c|d&e'", "x", "X1", "1foo", "a.b-c_d",
+    "foo>=1.0a1", "foo>=1!2.0", "foo!=1.0.*", "foo<=v1.0", "foo[bar]==1.0; extra == 'bar'",
+    # rejected by packaging
+    "foo bar", "foo>=1.0 bar", "foo>=1.0abc", "foo>=", "foo>=1.*", "foo<1.0+local",
+    "foo[bar", "foo[bar baz]", "foo[bar,]", "foo(>=1.0", "foo; ", "foo; rm -rf x",
+    "foo; python_version", "foo; python_version >= ", "foo; python_version >= '3' and",
+    "foo; (python_version >= '3'", "foo; python_version = '3'", "foo; notavar == '3'",
+    "foo; python_version not '3'", "foo; python_version notin '3'", "foo==1.0;;",
+    "foo>=1.0,,<2", "[bar]", ">=1.0", "foo; python_version >= '3' or or os_name == 'a'",
+    "foo; os_name == 'a' andos_name == 'b'", "foo===1.0 extra", "foo;",
+]
+
+
 def possessive_and_old_agree(text):
     """packaging picks a possessive regex on CPython >= 3.11.5 and the old one
     before. Keep only inputs where both decide alike, so the corpus is the same
@@ -171,6 +204,80 @@ def structured_versions(rng, count):
     return sorted(out)
 
 
+def labsync_subset(req_text, req):
+    """Whether labsync accepts this packaging-valid requirement (it refuses URLs,
+    paths, options, odd names and characters outside the grammar), and prints it
+    as packaging does (packaging garbles marker values containing a double quote)."""
+    if len(req_text.encode()) > 1000 or not req_text.isascii():
+        return False
+    if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in req_text):
+        return False
+    if req_text.lstrip(" \t")[:1] in ("-", ".", "~"):
+        return False
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t._-+!*,;()[]<>=~")
+    in_marker, quote = False, None
+    for c in req_text:
+        if quote:
+            if c == quote:
+                quote = None
+            elif c == "\\":
+                return False
+        elif c == ";":
+            in_marker = True
+        elif c in "'\"":
+            if not in_marker:
+                return False
+            quote = c
+        elif c not in allowed:
+            return False
+    name_re = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+    if req.url or not name_re.match(req.name) or not all(name_re.match(e) for e in req.extras):
+        return False
+    if req.name.lower().endswith((".whl", ".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz",
+                                  ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma")):
+        return False
+
+    def clean(markers):
+        for m in markers:
+            if isinstance(m, list):
+                if not clean(m):
+                    return False
+            elif isinstance(m, tuple):
+                if any(isinstance(x, Value) and '"' in x.value for x in m):
+                    return False
+                if all(isinstance(x, Variable) for x in (m[0], m[2])):
+                    return False
+        return True
+
+    return req.marker is None or clean(req.marker._markers)
+
+
+def canonical_requirement(req):
+    text = req.name
+    if req.extras:
+        text += "[" + ",".join(sorted({canonicalize_name(e) for e in req.extras})) + "]"
+    text += str(req.specifier)
+    if req.marker is not None:
+        text += "; " + str(req.marker)
+    return text
+
+
+def fuzz_requirements(rng, count):
+    names = ["foo", "Foo_Bar", "a", "x.y", "req-1", "9"] * 3 + ["foo-", "_foo", "foo..bar"]
+    extras = ["", "", "", "[bar]", "[Bar_Baz, a]", "[]", "[bar", "[bar baz]"]
+    specs = ["", "", ">=1.0", "==1.*", " (>=1.0,<2)", "~=1.0", "===x", ">=1.0,", ">=1.0 ,<2",
+             "(>=1.0", ">=1.*", "==1.0+l", "<1.0+l", ">= 1.0rc1"]
+    markers = ["", "", "; python_version >= '3.8'", ";os_name=='nt' or os_name=='posix'",
+               "; (extra == 'X_Y')", "; extra == 'X_Y'", "; 'a' in platform_release",
+               "; python_version", "; sys.platform != 'linux' and (a == 'b')", ";"]
+    tails = [""] * 12 + [" ", " x", "\t", ",", ")"]
+    out = set()
+    while len(out) < count:
+        out.add(rng.choice(["", "", " "]) + rng.choice(names) + rng.choice(["", " "]) + rng.choice(extras)
+                + rng.choice(specs) + rng.choice(markers) + rng.choice(tails))
+    return sorted(out)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: gen-pep440-cases.py OUT.json")
@@ -230,6 +337,17 @@ def main():
                 "containsFinalOnly": ss.contains(v, prereleases=False),
             })
 
+    requirements = {}
+    for text in REQUIREMENTS + fuzz_requirements(rng, 600):
+        try:
+            req = Requirement(text)
+            SpecifierSet(str(req.specifier))
+        except (InvalidRequirement, InvalidSpecifier):
+            requirements[text] = None
+            continue
+        if labsync_subset(text, req):
+            requirements[text] = canonical_requirement(req)
+
     # Ordering over distinct spellings: every ordered pair.
     ordered = sorted({t for t, _ in versions}, key=lambda t: (Version(t), t))[::2]
     ordering = [
@@ -247,6 +365,7 @@ def main():
         "specifierSets": [{"input": k, "normalized": v} for k, v in sorted(set_norm.items())],
         "invalidVersions": sorted(invalid_versions),
         "invalidSpecifiers": sorted(invalid_specifiers),
+        "requirements": [{"input": k, "canonical": v} for k, v in sorted(requirements.items())],
     }
     # One case per line keeps diffs of the committed file readable.
     lines = ["{"]
@@ -265,7 +384,7 @@ def main():
         f.write("\n".join(lines) + "\n")
     print(f"{sys.argv[1]}: {len(contains)} contains, {len(ordering)} ordering, "
           f"{len(normalization)} normalization, {len(invalid_versions)} invalid versions, "
-          f"{len(invalid_specifiers)} invalid specifiers", file=sys.stderr)
+          f"{len(invalid_specifiers)} invalid specifiers, {len(requirements)} requirements", file=sys.stderr)
 
 
 if __name__ == "__main__":
