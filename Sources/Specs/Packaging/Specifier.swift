@@ -196,14 +196,9 @@ enum SpecifierSyntax {
         while let b = c.peek, b == 0x20 || (b >= 0x09 && b <= 0x0D) || (b >= 0x1C && b <= 0x1F) { c.pos += 1 }
         let versionStart = c.pos
         c.match { $0.lowered == UInt8(ascii: "v") }
-        // Numbers beyond Int still match the grammar; Specifier.init rejects them later.
-        do {
-            _ = try VersionSyntax.matchEpochAndRelease(&c, minimumParts: op == .compatible ? 2 : 1)
-        } catch .overflow {
-            return nil
-        } catch {
-            return nil
-        }
+        // Numbers beyond Int are refused here, although Python would accept them.
+        guard (try? VersionSyntax.matchEpochAndRelease(&c, minimumParts: op == .compatible ? 2 : 1)) != nil
+        else { return nil }
         if op == .equal || op == .notEqual {
             if c.peek == UInt8(ascii: "."), c.pos + 1 < bytes.count, bytes[c.pos + 1] == UInt8(ascii: "*") {
                 return (op, versionStart, c.pos + 2)
