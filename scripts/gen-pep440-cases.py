@@ -18,7 +18,7 @@ import re
 import sys
 
 import packaging
-from packaging.markers import Variable, Value
+from packaging.markers import Marker, Value, Variable, _normalize_extras
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -103,7 +103,8 @@ OPERATORS = ["==", "!=", "~=", "<=", ">=", "<", ">", "===", "=", ""]
 
 
 # PEP 508 requirements. Expected text is packaging's str(Requirement) with the
-# extras normalized (PEP 685); null where packaging rejects the string.
+# extras normalized (PEP 685), also in `extra == ...` inside parentheses; null
+# where packaging rejects the string.
 REQUIREMENTS = [
     "requests", "requests[socks]>=2", "requests [socks] >= 2 ; python_version >= '3.8'",
     "Foo_Bar.baz", "foo[Bar_Baz,alpha]", "foo[]", "foo[ a , b ]", "foo (>=1.0,<2)",
@@ -258,7 +259,13 @@ def canonical_requirement(req):
         text += "[" + ",".join(sorted({canonicalize_name(e) for e in req.extras})) + "]"
     text += str(req.specifier)
     if req.marker is not None:
-        text += "; " + str(req.marker)
+        # packaging normalizes `extra == "A_B"` only at the marker's top level;
+        # labsync does it at every depth so its text is a fixed point.
+        def deep(markers):
+            return [deep(m) if isinstance(m, list) else _normalize_extras(m) for m in markers]
+        marker = Marker.__new__(Marker)
+        marker._markers = deep(req.marker._markers)
+        text += "; " + str(marker)
     return text
 
 

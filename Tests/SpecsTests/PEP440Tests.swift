@@ -66,6 +66,21 @@ private struct Mismatches {
         bad.check("normalization cases", total: corpus.normalization.count)
     }
 
+    @Test func normalizedTextRoundTrips() throws {
+        var bad = Mismatches()
+        for c in corpus.normalization {
+            let v = try Version(c.input)
+            let again = try Version(v.description)
+            if again != v || again.description != v.description { bad.add("\(quoted(c.input)): \(v) reparses as \(again)") }
+        }
+        for c in corpus.specifiers {
+            let s = try Specifier(c.input)
+            let again = try Specifier(s.description)
+            if again != s || again.description != s.description { bad.add("\(quoted(c.input)): \(s) reparses as \(again)") }
+        }
+        bad.check("round trips", total: corpus.normalization.count + corpus.specifiers.count)
+    }
+
     @Test func invalidVersionsAreRejected() {
         var bad = Mismatches()
         for text in corpus.invalidVersions {

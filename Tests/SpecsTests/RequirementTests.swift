@@ -36,6 +36,25 @@ private struct RequirementCorpus: Decodable {
     }
 }
 
+extension RequirementCrossCheck {
+    /// The canonical text is what goes to pip: it must parse back to the same requirement.
+    @Test func canonicalTextRoundTrips() throws {
+        var problems: [String] = []
+        for c in RequirementCorpus.shared.requirements where c.canonical != nil {
+            let r = try Requirement(parsing: c.input)
+            do {
+                let again = try Requirement(parsing: r.description)
+                if again != r || again.description != r.description {
+                    problems.append("\(quoted(c.input)): \(quoted(r.description)) reparses as \(quoted(again.description))")
+                }
+            } catch {
+                problems.append("\(quoted(c.input)): canonical \(quoted(r.description)) is rejected: \(error)")
+            }
+        }
+        #expect(problems.count == 0, "\(problems.joined(separator: "\n"))")
+    }
+}
+
 @Suite struct RequirementParsing {
     @Test func nameExtrasSpecifierMarker() throws {
         let r = try Requirement(parsing: "Requests [Socks, security_extra] >= 2.8.1, <3 ; python_version >= '3.8'")
@@ -64,6 +83,7 @@ private struct RequirementCorpus: Decodable {
         ("foo; os.name == 'posix'", "foo; os_name == \"posix\""),
         ("foo; 'win' not in sys_platform", "foo; \"win\" not in sys_platform"),
         ("foo; extra == 'Test_Extra'", "foo; extra == \"test-extra\""),
+        ("foo; (extra == 'Test_Extra' or extra == 'B')", "foo; extra == \"test-extra\" or extra == \"b\""),
         ("foo; platform_release == 'a$b`c|d&e;f'", "foo; platform_release == \"a$b`c|d&e;f\""),
         ("foo; platform_release == 'say \"hi\"'", "foo; platform_release == 'say \"hi\"'"),
         ("\tfoo  ", "foo"),

@@ -20,7 +20,9 @@ public func normalizePackageName(_ s: String) -> String {
 /// without parentheses) and an optional `; marker`.
 ///
 /// Parsing follows `packaging.requirements.Requirement` (packaging 26.2) — same
-/// grammar, same canonical text — and then refuses, with `.forbiddenRequirement`,
+/// grammar, same canonical text (except that `extra` names are normalized inside
+/// parentheses too, and marker values containing `"` are printed in single
+/// quotes, so the text always parses back to the same requirement) — and then refuses, with `.forbiddenRequirement`,
 /// everything that would make pip do something other than resolve a name from an
 /// index: direct references (`name @ url`), paths and archive file names, options
 /// (`-e .`, `--index-url x`), several tokens in one entry, characters outside the
@@ -299,7 +301,7 @@ struct RequirementParser {
                     ? "Expected semicolon (after name with no version specifier) or end"
                     : "Expected comma (within version specifier), semicolon (after version specifier) or end")
             }
-            marker = try parseMarker(topLevel: true)
+            marker = try parseMarker()
             consumeWS()
         }
         guard atEnd else { throw error("Expected end of dependency specifier") }
@@ -354,11 +356,11 @@ struct RequirementParser {
     }
 
     /// marker = marker_atom (BOOLOP marker_atom)*
-    mutating func parseMarker(topLevel: Bool) throws(PackagingError) -> MarkerNode {
-        var nodes = [try parseMarkerAtom(topLevel: topLevel)]
+    mutating func parseMarker() throws(PackagingError) -> MarkerNode {
+        var nodes = [try parseMarkerAtom()]
         while let op = readBoolOp() {
             nodes.append(.boolOp(op))
-            nodes.append(try parseMarkerAtom(topLevel: topLevel))
+            nodes.append(try parseMarkerAtom())
         }
         return .list(nodes)
     }
@@ -373,25 +375,25 @@ struct RequirementParser {
     }
 
     /// marker_atom = WS? '(' WS? marker WS? ')' WS? | WS? marker_item WS?
-    mutating func parseMarkerAtom(topLevel: Bool) throws(PackagingError) -> MarkerNode {
+    mutating func parseMarkerAtom() throws(PackagingError) -> MarkerNode {
         consumeWS()
         let node: MarkerNode
         if consume("(") {
             consumeWS()
-            node = try parseMarker(topLevel: false)
+            node = try parseMarker()
             consumeWS()
             guard consume(")") else {
                 throw error("Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS, after marker expression")
             }
         } else {
-            node = try parseMarkerItem(normalizeExtra: topLevel)
+            node = try parseMarkerItem()
         }
         consumeWS()
         return node
     }
 
     /// marker_item = WS? marker_var WS? marker_op WS? marker_var WS?
-    mutating func parseMarkerItem(normalizeExtra: Bool) throws(PackagingError) -> MarkerNode {
+    mutating func parseMarkerItem() throws(PackagingError) -> MarkerNode {
         consumeWS()
         var lhs = try parseMarkerVar()
         consumeWS()
@@ -399,9 +401,10 @@ struct RequirementParser {
         consumeWS()
         var rhs = try parseMarkerVar()
         consumeWS()
-        // packaging normalizes the names compared with `extra`, but only in items at
-        // the top level of the marker; we reproduce that to print the same text.
-        if normalizeExtra {
+        // Names compared with `extra` are normalized (PEP 685). packaging does this
+        // only at the top level of the marker, so its text for `(extra == "A_B")`
+        // changes when parsed again; normalizing everywhere keeps ours a fixed point.
+        do {
             if case .variable("extra") = lhs, case .value(let v) = rhs { rhs = .value(normalizePackageName(v)) }
             else if case .variable("extra") = rhs, case .value(let v) = lhs { lhs = .value(normalizePackageName(v)) }
         }
