@@ -47,8 +47,7 @@ public struct Requirement: Hashable, Sendable, CustomStringConvertible {
         var parser = RequirementParser(text)
         let parsed = try parser.parseRequirement()
 
-        let nameOK = RequirementParser.isValidName(parsed.name)
-        guard nameOK else {
+        guard RequirementParser.isValidName(parsed.name) else {
             throw PackagingError(.invalidRequirement,
                                  "Invalid project name \(quoted(parsed.name)) in \(quoted(text)): names are letters, digits and '.', '_', '-', starting and ending with a letter or digit")
         }
