@@ -37,7 +37,7 @@ private struct Mismatches {
         count += 1
         if lines.count < 40 { lines.append(line) }
     }
-    func check(_ what: String, total: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    func check(_ what: String, total: Int, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         #expect(count == 0, "\(count) of \(total) \(what) disagree with packaging:\n\(lines.joined(separator: "\n"))",
                 sourceLocation: sourceLocation)
     }
