@@ -85,9 +85,14 @@ public struct PlannedStep: Sendable, Hashable {
     /// after every command succeeded.
     public var markerAfter: LabsyncMarker?
     public var markerPath: String?
+    /// The venv this step works on; nil for host-wide steps. Steps of one env run
+    /// in order; different envs of a host may run in parallel.
+    public var environmentPath: String?
 
     public init(host: String, resource: String, action: StepAction, packages: [String] = [], reason: String,
-                commands: [RemoteCommand] = [], markerAfter: LabsyncMarker? = nil, markerPath: String? = nil) {
+                commands: [RemoteCommand] = [], markerAfter: LabsyncMarker? = nil, markerPath: String? = nil,
+                environmentPath: String? = nil) {
+        self.environmentPath = environmentPath
         self.host = host
         self.resource = resource
         self.action = action

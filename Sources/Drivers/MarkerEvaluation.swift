@@ -10,18 +10,23 @@
 
 import Specs
 
-/// Marker variables for a CPython venv on Linux.
+/// Marker variables for a CPython venv on Linux. `pythonVersion` may be partial
+/// while the interpreter is not installed yet ("3", "3.13" from APT): the parts not
+/// known are left out, so markers on them count as true.
 public func markerEnvironment(pythonVersion: String, machine: String?) -> [String: String] {
     var env = [
-        "python_version": minorVersion(of: pythonVersion),
-        "python_full_version": pythonVersion,
-        "implementation_version": pythonVersion,
         "sys_platform": "linux",
         "platform_system": "Linux",
         "os_name": "posix",
         "implementation_name": "cpython",
         "platform_python_implementation": "CPython",
     ]
+    let parts = pythonVersion.split(separator: ".")
+    if parts.count >= 2 { env["python_version"] = minorVersion(of: pythonVersion) }
+    if parts.count >= 3 {
+        env["python_full_version"] = pythonVersion
+        env["implementation_version"] = pythonVersion
+    }
     if let machine, !machine.isEmpty { env["platform_machine"] = machine }
     return env
 }

@@ -135,8 +135,9 @@ private struct HostPlanner {
                     error(env, "\(env.path) has python \(existing.python) but the spec wants \(env.python) \(wrongMinor ? "(\(python.minor))" : "(its interpreter is gone)"); it has no labsync marker, so labsync will not delete it: remove it by hand")
                     return
                 }
+                let wanted = env.python == .latest ? "latest (\(python.minor))" : "\(env.python)"
                 let why = wrongMinor
-                    ? "python \(existing.python) does not match \(env.python) (\(python.minor))"
+                    ? "python \(existing.python) does not match python: \(wanted)"
                     : "its interpreter python\(envMinor) is no longer installed"
                 requirePython(python, for: env, venvSupport: env.installer == .pip)
                 result.steps.append(step(env, .recreateEnv, reason: why,
@@ -159,11 +160,12 @@ private struct HostPlanner {
                                                                           machine: observed.os.machine))
         }
         let current = fresh ? nil : existing
-        planPackages(env, applicable: applicable, existing: current, python: envPython)
+        planPackages(env, applicable: applicable, existing: current, python: envPython,
+                     newVenv: existing == nil ? "new environment" : "recreated environment")
     }
 
     mutating func planPackages(_ env: PythonEnvironmentSpec, applicable: [Requirement],
-                               existing: EnvironmentObservation?, python: String) {
+                               existing: EnvironmentObservation?, python: String, newVenv: String) {
         let distributions = existing?.distributions ?? []
         let installed = Dictionary(distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let recorded = (existing?.marker?.packages ?? []).compactMap { try? Requirement(parsing: $0) }
@@ -239,7 +241,7 @@ private struct HostPlanner {
         if !toInstall.isEmpty {
             var parts: [String] = []
             if existing == nil {
-                parts.append("new environment")
+                parts.append(newVenv)
             } else {
                 if !missing.isEmpty { parts.append("missing: \(missing.joined(separator: ", "))") }
                 parts += unsatisfied
@@ -290,7 +292,7 @@ private struct HostPlanner {
                 if prune {
                     result.steps.append(PlannedStep(host: host.name, resource: resource, action: .removeEnv,
                                                     reason: "its spec is gone (--prune)",
-                                                    commands: removeCommands(env.path)))
+                                                    commands: removeCommands(env.path), environmentPath: env.path))
                 } else {
                     result.unmanaged.append(unmanagedItem(env, kind: .orphaned,
                                                           detail: "spec '\(marker.spec)' is gone; --prune removes it"))
@@ -365,7 +367,8 @@ private struct HostPlanner {
               commands: [RemoteCommand], marker: LabsyncMarker? = nil) -> PlannedStep {
         PlannedStep(host: host.name, resource: resource(env), action: action, packages: packages, reason: reason,
                     commands: commands, markerAfter: marker,
-                    markerPath: marker == nil ? nil : "\(env.path)/\(LabsyncMarker.fileName)")
+                    markerPath: marker == nil ? nil : "\(env.path)/\(LabsyncMarker.fileName)",
+                    environmentPath: env.path)
     }
 
     func createCommands(_ env: PythonEnvironmentSpec, _ python: ChosenPython) -> [RemoteCommand] {
@@ -431,7 +434,13 @@ private struct HostPlanner {
         var hostSteps: [PlannedStep] = []
         if !aptPackages.isEmpty {
             let packages = aptPackages.keys.sorted()
-            let reason = packages.map { "\($0) for \(aptPackages[$0]!.sorted().joined(separator: ", "))" }
+            // "for ml: python3.13, python3.13-venv; for fast: python3-venv"
+            var byEnvironment: [String: [String]] = [:]
+            for package in packages {
+                for env in aptPackages[package]! { byEnvironment[env, default: []].append(package) }
+            }
+            let reason = byEnvironment.keys.sorted()
+                .map { "for \($0): \(byEnvironment[$0]!.joined(separator: ", "))" }
                 .joined(separator: "; ")
             hostSteps.append(PlannedStep(host: host.name, resource: hostResource, action: .ensurePython,
                                          packages: packages, reason: reason, commands: aptInstall(packages)))

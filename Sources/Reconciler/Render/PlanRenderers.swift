@@ -38,7 +38,7 @@ extension Plan {
             out.append("Host \(host):")
             for step in steps where step.host == host {
                 out.append("  \(step.action.symbol) \(step.action.rawValue) \(step.resource)")
-                if !step.packages.isEmpty { out.append("      packages: \(step.packages.joined(separator: " "))") }
+                if !step.packages.isEmpty { out.append("      packages: \(step.packages.joined(separator: ", "))") }
                 out.append("      reason: \(step.reason)")
             }
             out.append("")
