@@ -45,6 +45,13 @@ public struct PipDriver: Driver {
 
     public init() {}
 
+    /// `rm -rf` of a venv, only while it carries a labsync marker (checked on the
+    /// host when it runs; exit 3 and a message otherwise). A path already gone is success.
+    public static func removeEnvironmentCommand(path: String, become: Become) -> RemoteCommand {
+        let script = #"if [ -f "$1/.labsync.json" ]; then rm -rf -- "$1"; elif [ -e "$1" ]; then echo "labsync: $1 has no labsync marker; not removed" >&2; exit 3; fi"#
+        return RemoteCommand("/bin/sh", ["-c", script, "labsync-remove-env", path], become: become)
+    }
+
     /// What to ask the observe script on a host with these environments.
     public static func observationRequest(for environments: [PythonEnvironmentSpec]) -> ObservationRequest {
         let roots = Set([PythonEnvironmentSpec.defaultRoot] + environments.map(\.root)).sorted()
@@ -384,8 +391,7 @@ private struct HostPlanner {
     /// Deletes a venv only if it still carries a labsync marker, checked on the host
     /// at run time: a stale plan can never delete a hand-made venv.
     func removeCommands(_ path: String) -> [RemoteCommand] {
-        let script = #"if [ -f "$1/.labsync.json" ]; then rm -rf -- "$1"; elif [ -e "$1" ]; then echo "labsync: $1 has no labsync marker; not removed" >&2; exit 3; fi"#
-        return [RemoteCommand("/bin/sh", ["-c", script, "labsync-remove-env", path], become: become)]
+        [PipDriver.removeEnvironmentCommand(path: path, become: become)]
     }
 
     func installCommands(_ env: PythonEnvironmentSpec, _ requirements: [String]) -> [RemoteCommand] {
