@@ -1,0 +1,492 @@
+// The pip driver: PythonEnvironment specs on one host → steps.
+//
+// Decisions, in the order `diff` makes them for each environment:
+//  1. state: absent → `remove-env` when the venv carries a marker naming this spec;
+//     a venv without one is never deleted (listed as unmanaged instead).
+//  2. Pick the interpreter (`python: "3"` the host's python3, "3.X" that minor,
+//     `latest` the newest minor installed or offered by APT); missing → host-wide
+//     `ensure-python` (apt), unobtainable → a plan error for this env only.
+//  3. No venv → `create-env`; a venv whose python minor is wrong (or whose
+//     interpreter left the host) → `recreate-env`, only if labsync's marker is there.
+//  4. `uninstall`: what labsync installed (marker) and the spec dropped, plus under
+//     `unmanaged: remove` what nobody declared — never pip/setuptools/wheel and
+//     never anything in the dependency closure (Requires-Dist) of a declared package.
+//  5. `install`: ONE step with every applicable requirement that is missing or whose
+//     installed version the specifier does not contain (pre-releases allowed, as pip
+//     judges an installed version). Requirement markers: see MarkerEvaluation.swift.
+//  With `prune`, marked venvs under the observed roots that no spec wants → `remove-env`.
+//
+// Known limits: extras are not checked (`requests[socks]` is satisfied by requests
+// alone); a spec change that an installed version already satisfies writes no marker.
+
+import Remote
+import Specs
+
+public struct PipDriver: Driver {
+    /// labsync's own uv, in a tool venv it creates on the host (`ensure-uv`).
+    public static let uvToolVenv = "/opt/labsync/tools/uv"
+    public static let uvToolPath = "/opt/labsync/tools/uv/bin/uv"
+    /// Never uninstalled as "unmanaged": the venv's own tooling.
+    public static let protectedDistributions: Set<String> = ["pip", "setuptools", "wheel"]
+
+    public struct Desired: Sendable {
+        public var host: HostSpec
+        /// The environments that land on this host (after hostSelector fan-out).
+        public var environments: [PythonEnvironmentSpec]
+        /// Remove marked venvs that no spec wants any more.
+        public var prune: Bool
+        public init(host: HostSpec, environments: [PythonEnvironmentSpec], prune: Bool) {
+            self.host = host
+            self.environments = environments
+            self.prune = prune
+        }
+    }
+    public typealias Observed = HostObservation
+
+    public init() {}
+
+    /// `rm -rf` of a venv, only while it carries a labsync marker (checked on the
+    /// host when it runs; exit 3 and a message otherwise). A path already gone is success.
+    public static func removeEnvironmentCommand(path: String, become: Become) -> RemoteCommand {
+        let script = #"if [ -f "$1/.labsync.json" ]; then rm -rf -- "$1"; elif [ -e "$1" ]; then echo "labsync: $1 has no labsync marker; not removed" >&2; exit 3; fi"#
+        return RemoteCommand("/bin/sh", ["-c", script, "labsync-remove-env", path], become: become)
+    }
+
+    /// What to ask the observe script on a host with these environments.
+    public static func observationRequest(for environments: [PythonEnvironmentSpec]) -> ObservationRequest {
+        let roots = Set([PythonEnvironmentSpec.defaultRoot] + environments.map(\.root)).sorted()
+        var pythons = Set<String>()
+        for env in environments where env.state == .present {
+            switch env.python {
+            case .any3: break
+            case .minor(let m): pythons.insert("3.\(m)")
+            case .latest: pythons.insert("latest")
+            }
+        }
+        return ObservationRequest(roots: roots, pythons: pythons.sorted())
+    }
+
+    public func diff(desired: Desired, observed: HostObservation) -> DriverResult {
+        var planner = HostPlanner(host: desired.host, observed: observed)
+        for env in desired.environments.sorted(by: { $0.name < $1.name }) {
+            planner.plan(env)
+        }
+        planner.planLeftovers(desiredPaths: Set(desired.environments.map(\.path)), prune: desired.prune)
+        return planner.finish()
+    }
+}
+
+/// The interpreter an environment will be created with.
+struct ChosenPython {
+    var path: String
+    /// Full version when known (installed), else the minor ("3.12", from APT).
+    var version: String
+    var minor: String { minorVersion(of: version) }
+}
+
+/// Accumulates one host's result; one instance per `diff` call.
+private struct HostPlanner {
+    let host: HostSpec
+    let observed: HostObservation
+    let become: Become
+    var result = DriverResult()
+    /// APT packages for `ensure-python`, with who needs them.
+    var aptPackages: [String: Set<String>] = [:]
+    var needsUV: Set<String> = []
+
+    init(host: HostSpec, observed: HostObservation) {
+        self.host = host
+        self.observed = observed
+        self.become = Become(rawValue: host.become.rawValue) ?? .none
+    }
+
+    var hostResource: String { "Host/\(host.name)" }
+
+    mutating func error(_ env: PythonEnvironmentSpec, _ message: String) {
+        result.errors.append(PlanError(host: host.name, resource: resource(env), message: message))
+    }
+
+    func resource(_ env: PythonEnvironmentSpec) -> String { "PythonEnvironment/\(env.name)" }
+
+    // MARK: per environment
+
+    mutating func plan(_ env: PythonEnvironmentSpec) {
+        let existing = observed.environment(at: env.path)
+        if env.state == .absent {
+            planAbsent(env, existing)
+            return
+        }
+        if let existing {
+            if let problem = existing.markerError {
+                error(env, "\(problem); labsync will not touch \(env.path) until the marker is fixed or removed by hand")
+                return
+            }
+            if let owner = existing.marker?.spec, owner != env.name {
+                error(env, "\(env.path) belongs to PythonEnvironment '\(owner)' (its labsync marker says so)")
+                return
+            }
+        }
+        guard let python = choosePython(env) else { return }
+
+        var fresh = existing == nil
+        if let existing {
+            let envMinor = minorVersion(of: existing.python)
+            let installedMinors = Set(observed.pythons.map(\.minor))
+            let wrongMinor: Bool = switch env.python {
+            case .any3: false
+            case .minor, .latest: envMinor != python.minor
+            }
+            let interpreterGone = !installedMinors.isEmpty && !installedMinors.contains(envMinor)
+            if wrongMinor || interpreterGone {
+                guard existing.marker != nil else {
+                    error(env, "\(env.path) has python \(existing.python) but the spec wants \(env.python) \(wrongMinor ? "(\(python.minor))" : "(its interpreter is gone)"); it has no labsync marker, so labsync will not delete it: remove it by hand")
+                    return
+                }
+                let wanted = env.python == .latest ? "latest (\(python.minor))" : "\(env.python)"
+                let why = wrongMinor
+                    ? "python \(existing.python) does not match python: \(wanted)"
+                    : "its interpreter python\(envMinor) is no longer installed"
+                requirePython(python, for: env, venvSupport: env.installer == .pip)
+                result.steps.append(step(env, .recreateEnv, reason: why,
+                                         commands: removeCommands(env.path) + createCommands(env, python),
+                                         marker: LabsyncMarker(spec: env.name, packages: [], python: python.version)))
+                fresh = true
+            }
+        } else {
+            requirePython(python, for: env, venvSupport: env.installer == .pip)
+            result.steps.append(step(env, .createEnv, reason: "no venv at \(env.path)",
+                                     commands: createCommands(env, python),
+                                     marker: LabsyncMarker(spec: env.name, packages: [], python: python.version)))
+        }
+        if env.installer == .uv && observed.uv == nil { needsUV.insert(env.name) }
+
+        let envPython = fresh ? python.version : existing!.python
+        let applicable = env.requirements.map(\.value).filter { req in
+            guard let marker = req.marker else { return true }
+            return evaluateMarker(marker, environment: markerEnvironment(pythonVersion: envPython,
+                                                                          machine: observed.os.machine))
+        }
+        let current = fresh ? nil : existing
+        planPackages(env, applicable: applicable, existing: current, python: envPython,
+                     newVenv: existing == nil ? "new environment" : "recreated environment")
+    }
+
+    mutating func planPackages(_ env: PythonEnvironmentSpec, applicable: [Requirement],
+                               existing: EnvironmentObservation?, python: String, newVenv: String) {
+        let distributions = existing?.distributions ?? []
+        let installed = Dictionary(distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let recorded = (existing?.marker?.packages ?? []).compactMap { try? Requirement(parsing: $0) }
+        let recordedText = Set(recorded.map(\.description))
+        let declaredNames = Set(env.requirements.map(\.value.normalizedName))
+
+        // Uninstall first (see StepAction.uninstall).
+        let needed = dependencyClosure(of: declaredNames, in: installed)
+        var removedFromSpec: [String] = []
+        for name in Set(recorded.map(\.normalizedName)).sorted()
+        where !declaredNames.contains(name) && installed[name] != nil && !needed.contains(name) {
+            removedFromSpec.append(name)
+        }
+        let accounted = needed.union(removedFromSpec).union(PipDriver.protectedDistributions)
+        let extras = installed.keys.filter { !accounted.contains($0) }.sorted()
+        // Report the top of what nobody declared: a hand-installed flask, not its jinja2.
+        let requiredByExtras = Set(extras.flatMap { installed[$0]!.requires })
+        let tops = extras.filter { !requiredByExtras.contains($0) }
+        let extraRoots = tops.isEmpty ? extras : tops  // a dependency cycle has no top
+        if env.unmanaged != .keep {
+            for name in extraRoots {
+                let dist = installed[name]!
+                let deps = dependencyClosure(of: [name], in: installed).intersection(extras).subtracting([name])
+                let also = deps.isEmpty ? "" : " (with \(deps.sorted().joined(separator: ", ")))"
+                let action = env.unmanaged == .remove ? "will be uninstalled (unmanaged: remove)" : "unmanaged: report"
+                result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .extraPackage,
+                                              package: name,
+                                              detail: "\(name) \(dist.version)\(also) is installed but not declared; \(action)"))
+            }
+        }
+        var uninstall = removedFromSpec
+        if env.unmanaged == .remove { uninstall += extras }
+        uninstall.sort()
+        if !uninstall.isEmpty {
+            var parts: [String] = []
+            if !removedFromSpec.isEmpty { parts.append("removed from the spec: \(removedFromSpec.joined(separator: ", "))") }
+            let undeclared = env.unmanaged == .remove ? extras : []
+            if !undeclared.isEmpty { parts.append("not declared (unmanaged: remove): \(undeclared.joined(separator: ", "))") }
+            let removed = Set(removedFromSpec)
+            let kept = (existing?.marker?.packages ?? []).filter {
+                guard let r = try? Requirement(parsing: $0) else { return false }
+                return !removed.contains(r.normalizedName)
+            }
+            result.steps.append(step(env, .uninstall, packages: uninstall, reason: parts.joined(separator: "; "),
+                                     commands: uninstallCommands(env, uninstall),
+                                     marker: LabsyncMarker(spec: env.name, packages: kept, python: python)))
+        }
+
+        // Then one install with everything missing or not satisfied.
+        var toInstall: [String] = []
+        var missing: [String] = []
+        var unsatisfied: [String] = []
+        for req in applicable {
+            let text = req.description
+            if let dist = installed[req.normalizedName] {
+                if satisfies(dist.version, req.specifier) { continue }
+                unsatisfied.append("\(dist.name) \(dist.version) does not satisfy \(req.specifier)")
+                if recordedText.contains(text) {
+                    result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .changedPackage,
+                                                  package: req.normalizedName,
+                                                  detail: "\(dist.name) is \(dist.version) but labsync installed \(text); changed by hand"))
+                }
+            } else {
+                missing.append(req.name)
+                if recordedText.contains(text) {
+                    result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .missingPackage,
+                                                  package: req.normalizedName,
+                                                  detail: "labsync installed \(text) but it is gone; uninstalled by hand"))
+                }
+            }
+            toInstall.append(text)
+        }
+        if !toInstall.isEmpty {
+            var parts: [String] = []
+            if existing == nil {
+                parts.append(newVenv)
+            } else {
+                if !missing.isEmpty { parts.append("missing: \(missing.joined(separator: ", "))") }
+                parts += unsatisfied
+            }
+            result.steps.append(step(env, .install, packages: toInstall, reason: parts.joined(separator: "; "),
+                                     commands: installCommands(env, toInstall),
+                                     marker: LabsyncMarker(spec: env.name, packages: applicable.map(\.description),
+                                                           python: python)))
+        }
+    }
+
+    func satisfies(_ version: String, _ specifier: SpecifierSet) -> Bool {
+        if specifier.isEmpty { return true }
+        guard let v = try? Version(version) else { return false }  // pip would reinstall it too
+        return specifier.contains(v, prereleases: true)
+    }
+
+    /// The names in `roots` that are installed, plus everything they require, transitively.
+    func dependencyClosure(of roots: Set<String>, in installed: [String: Distribution]) -> Set<String> {
+        var seen = Set<String>()
+        var queue = roots.filter { installed[$0] != nil }.sorted()
+        while let name = queue.popLast() {
+            guard seen.insert(name).inserted, let dist = installed[name] else { continue }
+            queue += dist.requires.filter { installed[$0] != nil && !seen.contains($0) }
+        }
+        return seen
+    }
+
+    mutating func planAbsent(_ env: PythonEnvironmentSpec, _ existing: EnvironmentObservation?) {
+        guard let existing else { return }
+        guard let marker = existing.marker else {
+            result.unmanaged.append(unmanagedItem(existing, kind: existing.markerError == nil ? .unmarked : .unreadableMarker,
+                                                  detail: "state: absent, but the venv has no readable labsync marker: not removed"))
+            return
+        }
+        guard marker.spec == env.name else {
+            error(env, "\(env.path) belongs to PythonEnvironment '\(marker.spec)' (its labsync marker says so); not removed")
+            return
+        }
+        result.steps.append(step(env, .removeEnv, reason: "state: absent", commands: removeCommands(env.path)))
+    }
+
+    /// Venvs under the roots that no spec on this host describes.
+    mutating func planLeftovers(desiredPaths: Set<String>, prune: Bool) {
+        for env in observed.environments.sorted(by: { $0.path < $1.path }) where !desiredPaths.contains(env.path) {
+            if let marker = env.marker {
+                let resource = "PythonEnvironment/\(marker.spec)"
+                if prune {
+                    result.steps.append(PlannedStep(host: host.name, resource: resource, action: .removeEnv,
+                                                    reason: "its spec is gone (--prune)",
+                                                    commands: removeCommands(env.path), environmentPath: env.path))
+                } else {
+                    result.unmanaged.append(unmanagedItem(env, kind: .orphaned,
+                                                          detail: "spec '\(marker.spec)' is gone; --prune removes it"))
+                }
+            } else if env.markerError != nil {
+                result.unmanaged.append(unmanagedItem(env, kind: .unreadableMarker, detail: env.markerError!))
+            } else {
+                result.unmanaged.append(unmanagedItem(env, kind: .unmarked,
+                                                      detail: "no labsync marker: created by hand or another tool; left alone"))
+            }
+        }
+    }
+
+    func unmanagedItem(_ env: EnvironmentObservation, kind: UnmanagedItem.Kind, detail: String) -> UnmanagedItem {
+        UnmanagedItem(host: host.name, path: env.path, kind: kind, spec: env.marker?.spec, python: env.python,
+                      distributions: env.distributions.count, detail: detail)
+    }
+
+    // MARK: interpreters
+
+    /// nil (and an error recorded) when the host cannot provide the python asked for.
+    mutating func choosePython(_ env: PythonEnvironmentSpec) -> ChosenPython? {
+        switch env.python {
+        case .any3:
+            if let version = observed.python3, let path = observed.python3Path {
+                return ChosenPython(path: path, version: version)
+            }
+            return ChosenPython(path: "/usr/bin/python3", version: "3")
+        case .minor(let m):
+            return pick(minor: "3.\(m)", env: env)
+        case .latest:
+            let offered = Set(observed.pythons.map(\.minor) + observed.aptPythons)
+            guard let newest = offered.max(by: pythonVersionLess) else {
+                error(env, "python: latest, but host '\(host.name)' has no python3.X installed and its APT offers none")
+                return nil
+            }
+            return pick(minor: newest, env: env)
+        }
+    }
+
+    mutating func pick(minor: String, env: PythonEnvironmentSpec) -> ChosenPython? {
+        let candidates = observed.pythons.filter { $0.minor == minor }
+        if let found = candidates.first(where: { $0.path.hasPrefix("/usr/bin/") }) ?? candidates.first {
+            return ChosenPython(path: found.path, version: found.version)
+        }
+        if observed.aptPythons.contains(minor) {
+            return ChosenPython(path: "/usr/bin/python\(minor)", version: minor)
+        }
+        let offers = observed.aptPythons.isEmpty ? "none" : observed.aptPythons.joined(separator: ", ")
+        error(env, "python \(minor) is not installed on host '\(host.name)' and its APT does not offer python\(minor) (offers: \(offers))")
+        return nil
+    }
+
+    /// Records the APT packages a create/recreate needs: the interpreter if missing,
+    /// and venv support (ensurepip, Debian's python3.X-venv) for pip venvs.
+    mutating func requirePython(_ python: ChosenPython, for env: PythonEnvironmentSpec, venvSupport: Bool) {
+        let isDefault = env.python == .any3
+        let installed = isDefault
+            ? (observed.python3 != nil ? observed.pythons.first { $0.minor == minorVersion(of: observed.python3!) } : nil)
+            : observed.pythons.first { $0.path == python.path }
+        let interpreterMissing = isDefault ? observed.python3 == nil : installed == nil
+        let base = isDefault ? "python3" : "python\(python.minor)"
+        if interpreterMissing { aptPackages[base, default: []].insert(env.name) }
+        if venvSupport && (interpreterMissing || installed?.venv == false) {
+            aptPackages["\(base)-venv", default: []].insert(env.name)
+        }
+    }
+
+    // MARK: commands
+
+    func step(_ env: PythonEnvironmentSpec, _ action: StepAction, packages: [String] = [], reason: String,
+              commands: [RemoteCommand], marker: LabsyncMarker? = nil) -> PlannedStep {
+        PlannedStep(host: host.name, resource: resource(env), action: action, packages: packages, reason: reason,
+                    commands: commands, markerAfter: marker,
+                    markerPath: marker == nil ? nil : "\(env.path)/\(LabsyncMarker.fileName)",
+                    environmentPath: env.path)
+    }
+
+    func createCommands(_ env: PythonEnvironmentSpec, _ python: ChosenPython) -> [RemoteCommand] {
+        var commands = [RemoteCommand("mkdir", ["-p", "--", env.root], become: become)]
+        switch env.installer {
+        case .pip: commands.append(RemoteCommand(python.path, ["-m", "venv", env.path], become: become))
+        case .uv: commands.append(RemoteCommand(PipDriver.uvToolPath, ["venv", "--python", python.path, env.path],
+                                                become: become))
+        }
+        return commands + chown(env)
+    }
+
+    /// Deletes a venv only if it still carries a labsync marker, checked on the host
+    /// at run time: a stale plan can never delete a hand-made venv.
+    func removeCommands(_ path: String) -> [RemoteCommand] {
+        [PipDriver.removeEnvironmentCommand(path: path, become: become)]
+    }
+
+    func installCommands(_ env: PythonEnvironmentSpec, _ requirements: [String]) -> [RemoteCommand] {
+        // Requirement strings never start with "-" (the PEP 508 parser refuses
+        // options), so they cannot be read as pip/uv options.
+        let index = indexArguments(env.index ?? host.index)
+        let command = switch env.installer {
+        case .pip:
+            RemoteCommand("\(env.path)/bin/python",
+                          ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + index + requirements,
+                          become: become)
+        case .uv:
+            RemoteCommand(PipDriver.uvToolPath,
+                          ["pip", "install", "--python", "\(env.path)/bin/python"] + index + requirements,
+                          become: become)
+        }
+        return [command] + chown(env)
+    }
+
+    func uninstallCommands(_ env: PythonEnvironmentSpec, _ names: [String]) -> [RemoteCommand] {
+        switch env.installer {
+        case .pip:
+            [RemoteCommand("\(env.path)/bin/python",
+                           ["-m", "pip", "uninstall", "--yes", "--disable-pip-version-check", "--no-input"] + names,
+                           become: become)]
+        case .uv:
+            [RemoteCommand(PipDriver.uvToolPath, ["pip", "uninstall", "--python", "\(env.path)/bin/python"] + names,
+                           become: become)]
+        }
+    }
+
+    func chown(_ env: PythonEnvironmentSpec) -> [RemoteCommand] {
+        guard let owner = env.owner else { return [] }
+        return [RemoteCommand("chown", ["-R", "--", "\(owner):", env.path], become: become)]
+    }
+
+    // MARK: host-wide steps
+
+    mutating func finish() -> DriverResult {
+        if !needsUV.isEmpty {
+            // The uv tool venv is a pip venv of the default python3.
+            if observed.python3 == nil { aptPackages["python3", default: []].formUnion(needsUV) }
+            let python3Venv = observed.python3.flatMap { v in observed.pythons.first { $0.minor == minorVersion(of: v) } }?.venv ?? false
+            if !python3Venv { aptPackages["python3-venv", default: []].formUnion(needsUV) }
+        }
+        var hostSteps: [PlannedStep] = []
+        if !aptPackages.isEmpty {
+            let packages = aptPackages.keys.sorted()
+            // "for ml: python3.13, python3.13-venv; for fast: python3-venv"
+            var byEnvironment: [String: [String]] = [:]
+            for package in packages {
+                for env in aptPackages[package]! { byEnvironment[env, default: []].append(package) }
+            }
+            let reason = byEnvironment.keys.sorted()
+                .map { "for \($0): \(byEnvironment[$0]!.joined(separator: ", "))" }
+                .joined(separator: "; ")
+            hostSteps.append(PlannedStep(host: host.name, resource: hostResource, action: .ensurePython,
+                                         packages: packages, reason: reason, commands: aptInstall(packages)))
+        }
+        if !needsUV.isEmpty {
+            let python = observed.python3Path ?? "/usr/bin/python3"
+            let venv = PipDriver.uvToolVenv
+            hostSteps.append(PlannedStep(
+                host: host.name, resource: hostResource, action: .ensureUV, packages: ["uv"],
+                reason: "installer: uv for \(needsUV.sorted().joined(separator: ", "))",
+                commands: [
+                    RemoteCommand("mkdir", ["-p", "--", "/opt/labsync/tools"], become: become),
+                    RemoteCommand(python, ["-m", "venv", venv], become: become),
+                    RemoteCommand("\(venv)/bin/python",
+                                  ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+                                      + indexArguments(host.index) + ["uv"], become: become),
+                ]))
+        }
+        result.steps = hostSteps + result.steps
+        return result
+    }
+
+    /// `apt-get install`; when that fails (lists never fetched, or stale), `apt-get
+    /// update` once and retry.
+    func aptInstall(_ packages: [String]) -> [RemoteCommand] {
+        let script = """
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get install -y --no-install-recommends "$@" || { apt-get update && apt-get install -y --no-install-recommends "$@"; }
+            """
+        return [RemoteCommand("/bin/sh", ["-c", script, "labsync-apt-install"] + packages, become: become)]
+    }
+}
+
+/// pip/uv flags for an index configuration.
+public func indexArguments(_ index: IndexSettings?) -> [String] {
+    guard let index else { return [] }
+    var args: [String] = []
+    if let url = index.url { args += ["--index-url", url] }
+    for url in index.extraUrls { args += ["--extra-index-url", url] }
+    for dir in index.findLinks { args += ["--find-links", dir] }
+    if index.noIndex { args.append("--no-index") }
+    return args
+}

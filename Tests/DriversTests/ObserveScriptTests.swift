@@ -1,0 +1,111 @@
+import Drivers
+import Foundation
+import Remote
+import Testing
+
+/// The observe script, run for real against venvs made by /usr/bin/python3.
+@Suite struct ObserveScriptTests {
+    /// A temp root with: a marked venv holding one fake distribution, a venv with a
+    /// broken marker, a plain directory, and a file.
+    func makeRoot() throws -> String {
+        let root = try LocalRunner.temporaryDirectory("observe")
+        for name in ["marked", "broken"] {
+            let made = try LocalRunner.run(["/usr/bin/python3", "-m", "venv", "--without-pip", "\(root)/\(name)"])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let minor = try #require(pythonMinor())
+        let site = "\(root)/marked/lib/python\(minor)/site-packages"
+        try FileManager.default.createDirectory(atPath: "\(site)/Foo_Bar-1.0.dist-info", withIntermediateDirectories: true)
+        try """
+            Metadata-Version: 2.1
+            Name: Foo_Bar
+            Version: 1.0
+            Requires-Dist: Requests[socks] (>=2) ; extra == "x"
+            Requires-Dist: idna
+
+            Name: not-a-header (the description body)
+            """.write(toFile: "\(site)/Foo_Bar-1.0.dist-info/METADATA", atomically: true, encoding: .utf8)
+        // A dist-info without METADATA is skipped, not fatal.
+        try FileManager.default.createDirectory(atPath: "\(site)/empty-0.1.dist-info", withIntermediateDirectories: true)
+        try #"{"spec": "marked", "packages": ["foo-bar==1.0"], "python": "3.11.2", "writtenAt": "2025-01-01T00:00:00Z"}"#
+            .write(toFile: "\(root)/marked/.labsync.json", atomically: true, encoding: .utf8)
+        try #"{"spec": 42}"#.write(toFile: "\(root)/broken/.labsync.json", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: "\(root)/not-a-venv", withIntermediateDirectories: true)
+        try "x".write(toFile: "\(root)/a-file", atomically: true, encoding: .utf8)
+        return root
+    }
+
+    func pythonMinor() -> String? {
+        guard let r = try? LocalRunner.run(["/usr/bin/python3", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"]) else { return nil }
+        return minorVersion(of: String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func observesVenvsDistributionsAndMarkers() throws {
+        let root = try makeRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let command = observeCommand(ObservationRequest(roots: [root, "/nonexistent/labsync-root", "\(root)/a-file"]),
+                                     become: .none)
+        let result = try LocalRunner.run(command)
+        #expect(result.status == 0, "\(result.stderr)")
+        let observation = try decodeObservation(result.stdout)
+
+        let version = try LocalRunner.run(["/usr/bin/python3", "-c", "import platform; print(platform.python_version())"])
+        let full = String(decoding: version.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(observation.python3 == full)
+        #expect(observation.python3Path == "/usr/bin/python3")
+        #expect(observation.pythons.contains { $0.version == full && $0.path == "/usr/bin/python\(minorVersion(of: full))" })
+        #expect(!observation.os.id.isEmpty)
+        #expect(observation.aptPythons.isEmpty, "APT is not queried when nothing is missing")
+        #expect(observation.uv == nil)
+
+        #expect(observation.environments.map(\.path) == ["\(root)/broken", "\(root)/marked"])
+        let marked = try #require(observation.environment(at: "\(root)/marked"))
+        #expect(marked.python == full)
+        #expect(marked.distributions == [Distribution(name: "foo-bar", version: "1.0", requires: ["idna", "requests"])])
+        #expect(marked.marker == LabsyncMarker(spec: "marked", packages: ["foo-bar==1.0"], python: "3.11.2",
+                                               writtenAt: "2025-01-01T00:00:00Z"))
+        let broken = try #require(observation.environment(at: "\(root)/broken"))
+        #expect(broken.marker == nil)
+        #expect(broken.markerError?.contains("does not look like a labsync marker") == true)
+        #expect(observation.unmanagedEnvironments.map(\.path) == ["\(root)/broken"])
+    }
+
+    @Test func markerWrittenByLabsyncReadsBack() throws {
+        let root = try LocalRunner.temporaryDirectory("observe-marker")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try LocalRunner.run(["/usr/bin/python3", "-m", "venv", "--without-pip", "\(root)/env"])
+        let marker = LabsyncMarker(spec: "env", packages: ["a==1", "b[x]>=2; python_version >= \"3.8\""], python: "3.11.2")
+        try Data(marker.fileContents(writtenAt: Date(timeIntervalSince1970: 0)))
+            .write(to: URL(fileURLWithPath: "\(root)/env/\(LabsyncMarker.fileName)"))
+        let observation = try decodeObservation(try LocalRunner.run(observeCommand(roots: [root], become: .none)).stdout)
+        var expected = marker
+        expected.writtenAt = "1970-01-01T00:00:00Z"
+        #expect(observation.environments.first?.marker == expected)
+    }
+
+    @Test func queriesAPTOnlyWhenAWantedPythonIsMissing() throws {
+        // python3.99 is installed nowhere: the script asks APT (empty on non-Debian hosts).
+        let command = observeCommand(ObservationRequest(roots: [], pythons: ["3.99"]), become: .none)
+        let result = try LocalRunner.run(command)
+        let observation = try decodeObservation(result.stdout)
+        let hasAPT = FileManager.default.isExecutableFile(atPath: "/usr/bin/apt-cache")
+        #expect(observation.aptPythons.isEmpty == !hasAPT)
+        #expect(observation.aptPythons.allSatisfy { $0.hasPrefix("3.") })
+    }
+
+    @Test func fallbackWithoutPython3ReportsOSFacts() throws {
+        // The wrapper's no-python branch, run on its own.
+        let lines = ObserveScript.wrapper.split(separator: "\n").drop { !$0.contains("labsync-observe-fallback") }
+        let result = try LocalRunner.run(["/bin/sh", "-c", lines.joined(separator: "\n")])
+        let observation = try decodeObservation(result.stdout)
+        #expect(observation.python3 == nil)
+        #expect(observation.environments.isEmpty)
+        #expect(!observation.os.id.isEmpty)
+        #expect(observation.os.machine?.isEmpty == false)
+    }
+
+    @Test func garbageIsAnErrorNotACrash() {
+        #expect(throws: ObservationError.self) { try decodeObservation(Array("sudo: a password is required\n".utf8)) }
+        #expect(throws: ObservationError.self) { try decodeObservation(Array(#"{"os": 1}"#.utf8)) }
+    }
+}
