@@ -42,7 +42,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "LabsyncTestSupport"]),
         .testTarget(name: "DriversTests", dependencies: ["Drivers", "LabsyncTestSupport"]),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "LabsyncTestSupport"]),
+        // Golden plans are read through #filePath (and re-recorded in place).
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "LabsyncTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "labsyncTests", dependencies: ["LabsyncTestSupport"]),
     ]
 )
