@@ -38,6 +38,8 @@ let package = Package(
         // Shared by the integration tests: a real sshd on loopback, git fixtures,
         // processes started with posix_spawn (Foundation.Process hangs with sshd).
         .target(name: "LabsyncTestSupport", dependencies: ["Specs"]),
+        // The harness's sshd as a command, for `make demo` and `make bench`.
+        .executableTarget(name: "labsync-testhost", dependencies: ["LabsyncTestSupport"]),
         .testTarget(name: "SpecsTests", dependencies: ["Specs", "LabsyncTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "LabsyncTestSupport"]),

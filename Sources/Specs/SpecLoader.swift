@@ -4,6 +4,8 @@ import Foundation
 /// every problem found. Valid when `diagnostics` has no errors.
 public struct LoadResult: Sendable {
     public var specs: SpecSet
+    /// From the repository's top-level `labsync.yaml`, if any.
+    public var settings: RepositorySettings
     public var diagnostics: [Diagnostic]
     public var isValid: Bool { !diagnostics.hasErrors }
 }
@@ -23,6 +25,7 @@ public struct SpecLoader: Sendable {
         var specs = SpecSet()
         let decoder = DocumentDecoder(sink: sink)
 
+        var settings = RepositorySettings()
         for relative in yamlFiles(under: root, sink: sink) {
             let url = root.appendingPathComponent(relative)
             guard let data = FileManager.default.contents(atPath: url.path) else {
@@ -41,6 +44,8 @@ public struct SpecLoader: Sendable {
             switch YAMLReader.documents(text: text, file: relative, limits: limits) {
             case .failure(let diagnostic):
                 sink.error(diagnostic.location, diagnostic.message)
+            case .success(let documents) where relative == RepositorySettings.fileName:
+                settings = RepositorySettings.read(documents, sink: sink)
             case .success(let documents):
                 for document in documents {
                     switch decoder.decode(document) {
@@ -55,7 +60,7 @@ public struct SpecLoader: Sendable {
             }
         }
         CrossChecks(specs: specs, sink: sink).run()
-        return LoadResult(specs: specs, diagnostics: sink.diagnostics.sortedForDisplay())
+        return LoadResult(specs: specs, settings: settings, diagnostics: sink.diagnostics.sortedForDisplay())
     }
 
     /// Relative paths of the YAML files, sorted so that loading is deterministic.
@@ -123,5 +128,27 @@ public struct SpecLoader: Sendable {
             lines.append(Located(content, at: SourceLocation(file: file.value, line: index + 1, column: leading + 1)))
         }
         return decoder.readRequirements(lines, field: "requirement")
+    }
+}
+
+/// Repository-wide settings: the top-level `labsync.yaml` (not a spec).
+///
+///     prune: true    # remove marked environments whose spec is gone
+public struct RepositorySettings: Sendable, Hashable {
+    public static let fileName = "labsync.yaml"
+    public var prune = false
+    public init() {}
+
+    static func read(_ documents: [YAMLNode], sink: DiagnosticSink) -> RepositorySettings {
+        var settings = RepositorySettings()
+        guard documents.count <= 1 else {
+            sink.error(documents[1].location, "\(fileName) holds one document of settings")
+            return settings
+        }
+        guard let document = documents.first, !document.isNull,
+              var reader = FieldReader(document, path: "", sink: sink) else { return settings }
+        settings.prune = reader.bool("prune")?.value ?? false
+        reader.finish()
+        return settings
     }
 }

@@ -70,7 +70,7 @@ struct Hosts: AsyncParsableCommand {
                 case nil: break
                 }
             }
-            print(table(rows))
+            say(table(rows))
             for failure in failures { printError("error: \(failure)") }
             if !failures.isEmpty { throw ExitCode.failure }
         }

@@ -67,6 +67,12 @@ struct RepositoryOptions: ParsableArguments {
     }
 }
 
+/// Standard output, unbuffered: progress from several hosts must appear in
+/// the order it happens, interleaved correctly with everything else.
+func say(_ message: String, newline: Bool = true) {
+    FileHandle.standardOutput.write(Data((newline ? message + "\n" : message).utf8))
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }

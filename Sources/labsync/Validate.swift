@@ -27,6 +27,6 @@ struct Validate: AsyncParsableCommand {
             printError("\(count) error\(count == 1 ? "" : "s")\(at)")
             throw ExitCode.failure
         }
-        print("\(result.specs.summary): valid\(at)")
+        say("\(result.specs.summary): valid\(at)")
     }
 }

@@ -1,0 +1,51 @@
+// A throwaway SSH host on loopback for `make demo` and `make bench`: the
+// test harness's sshd (generated keys, a user with passwordless sudo),
+// started until this process gets SIGTERM/SIGINT.
+//
+//   labsync-testhost SPECS_DIR
+//
+// writes SPECS_DIR/host.yaml (a Host named `loopback` pointing at it, its
+// host keys pinned) and prints the port.
+import Foundation
+import LabsyncTestSupport
+
+let arguments = CommandLine.arguments
+guard arguments.count == 2 else {
+    FileHandle.standardError.write(Data("usage: labsync-testhost SPECS_DIR\n".utf8))
+    exit(2)
+}
+let server = try SSHServer()
+let directory = URL(fileURLWithPath: arguments[1])
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+let keys = server.hostKeyLines.map { "    - \"\($0)\"" }.joined(separator: "\n")
+let spec = """
+    # Written by labsync-testhost: a throwaway sshd on loopback.
+    apiVersion: labsync/v1
+    kind: Host
+    metadata: {name: loopback, labels: {demo: "true"}}
+    spec:
+      address: 127.0.0.1
+      port: \(server.port)
+      user: \(SSHServer.user)
+      become: sudo
+      identityFile: \(server.clientKeys.ed25519)
+      hostKeys:
+    \(keys)
+
+    """
+try spec.write(to: directory.appendingPathComponent("host.yaml"), atomically: true, encoding: .utf8)
+FileHandle.standardOutput.write(Data("sshd listening on 127.0.0.1:\(server.port) (files in \(server.directory))\n".utf8))
+
+// Wait for SIGTERM or SIGINT, then stop sshd (and its session children).
+let stop = DispatchSemaphore(value: 0)
+let sources = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
+    signal(sig, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: sig)
+    source.setEventHandler { stop.signal() }
+    source.resume()
+    return source
+}
+stop.wait()
+server.stop()
+withExtendedLifetime(sources) {}
+exit(0)

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Drivers
+import Foundation
+import Reconciler
+
+struct Apply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Observe, plan, confirm, and change the hosts until they match the specs.",
+        discussion: """
+            With PLANFILE (from `plan --format json --out PLANFILE`), the hosts are observed again \
+            and the apply is refused if the plan would now differ (a stale plan). After applying, \
+            the hosts are observed once more and the run reports whether they converged. \
+            Exits 1 if any step failed or a host could not be reached.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var hostOptions: HostOptions
+    @OptionGroup var pruneOptions: PruneOptions
+
+    @Argument(help: "A plan saved with `labsync plan --format json --out FILE`.")
+    var planFile: String?
+
+    @Flag(help: "Apply without asking for confirmation (required without a terminal).")
+    var yes = false
+
+    @Flag(name: [.short, .long], help: "Show every output line of every step.")
+    var verbose = false
+
+    @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for another labsync holding a host's lock.")
+    var lockTimeout: Int = 600
+
+    @Option(name: .customLong("env-parallelism"), help: "Environments applied at once on one host.")
+    var environmentParallelism: Int = 4
+
+    func run() async throws {
+        let saved = try planFile.map(Self.readPlan)
+        if !yes && isatty(STDIN_FILENO) == 0 {
+            printError("error: no terminal to confirm on; pass --yes to apply without confirmation")
+            throw ExitCode.failure
+        }
+        let session = try await Session.open(
+            repository, hostOptions,
+            run: RunOptions(environmentParallelism: environmentParallelism, lockTimeoutSeconds: lockTimeout))
+        var reconciliation = session.reconciliation
+        reconciliation.options.prune = try pruneOptions.check(session)
+
+        let plan = reconciliation.plan(await session.observe())
+        if let saved, !saved.hasSameChanges(as: plan) {
+            await session.close()
+            printError("""
+                error: the saved plan is stale: the hosts or the specs changed since it was made. \
+                Nothing was applied; run `labsync plan` again.
+                """)
+            throw ExitCode.failure
+        }
+        say(plan.rendered(as: .text))
+        if plan.isEmpty {
+            await session.close()
+            if !plan.errors.isEmpty { throw ExitCode.failure }
+            return
+        }
+        if !yes {
+            say("Apply these changes? Only 'yes' is accepted: ", newline: false)
+            guard readLine() == "yes" else {
+                await session.close()
+                say("Apply cancelled.")
+                throw ExitCode.failure
+            }
+        }
+
+        let printer = ProgressPrinter(verbose: verbose)
+        let results = await reconciliation.apply(plan, owner: lockOwner()) { printer.handle($0) }
+        var failed = false
+        for result in results {
+            if let error = result.error { failed = true; printError("error: \(result.host): \(error)") }
+            for outcome in result.outcomes where outcome.status != .succeeded {
+                failed = true
+                let what = "\(outcome.step.host): \(outcome.step.action.rawValue) \(outcome.step.resource)"
+                if outcome.status == .skipped {
+                    printError("skipped: \(what) (an earlier step of the same resource or host failed)")
+                } else {
+                    printError("failed: \(what) (exit \(outcome.exitCode.map(String.init) ?? "?"))")
+                    if !verbose { for line in outcome.output.suffix(30) { printError("    \(line)") } }
+                }
+            }
+        }
+
+        // Level-triggered: look again rather than trust the step results.
+        let after = reconciliation.plan(await session.observe())
+        await session.close()
+        if after.isEmpty && after.errors.isEmpty {
+            say("Converged: the hosts match the specs.")
+        } else {
+            say("Not converged: \(after.steps.count) step(s) remain; run apply again or see the errors above.")
+            failed = true
+        }
+        if failed || !plan.errors.isEmpty { throw ExitCode.failure }
+    }
+
+    static func readPlan(_ path: String) throws -> Reconciler.Plan {
+        do {
+            return try JSONDecoder().decode(Reconciler.Plan.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            printError("error: \(path) is not a JSON plan (save one with `labsync plan --format json --out FILE`): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Prints apply progress as it happens, one line per event.
+final class ProgressPrinter: @unchecked Sendable {
+    private let lock = NSLock()
+    let verbose: Bool
+    init(verbose: Bool) { self.verbose = verbose }
+
+    func handle(_ event: ApplyEvent) {
+        let line: String?
+        switch event {
+        case .waitingForLock(let host, let holder):
+            line = "\(host): waiting for the host lock, held by \(holder.isEmpty ? "another labsync" : holder)"
+        case .locked: line = nil
+        case .stepStarted(let host, let step):
+            line = "\(host): \(step.action.symbol) \(step.action.rawValue) \(step.resource)\(step.packages.isEmpty ? "" : " (\(step.packages.joined(separator: ", ")))")…"
+        case .output(let host, _, let text):
+            line = verbose ? "\(host): │ \(text)" : nil
+        case .stepFinished(let outcome):
+            let seconds = outcome.duration.map { String(format: " in %.1f s", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) } ?? ""
+            line = "\(outcome.step.host): \(outcome.step.action.rawValue) \(outcome.step.resource): \(outcome.status == .succeeded ? "done" : "FAILED")\(seconds)"
+        case .hostFailed(let host, let message):
+            line = "\(host): FAILED: \(message)"
+        }
+        guard let line else { return }
+        lock.lock()
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        lock.unlock()
+    }
+}
