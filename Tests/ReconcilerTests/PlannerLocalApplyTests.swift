@@ -11,23 +11,6 @@ import Specs
 import Testing
 
 @Suite(.serialized) struct PlannerLocalApplyTests {
-    /// A minimal valid wheel: METADATA, WHEEL, RECORD and one module.
-    static let makeWheels = #"""
-        import sys, zipfile
-        out = sys.argv[1]
-        for spec in sys.argv[2:]:
-            name, version, *requires = spec.split(":")
-            dist = "%s-%s.dist-info" % (name, version)
-            with zipfile.ZipFile("%s/%s-%s-py3-none-any.whl" % (out, name, version), "w") as z:
-                meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
-                meta += "".join("Requires-Dist: %s\n" % r for r in requires if r)
-                files = {"%s/__init__.py" % name: "VERSION = %r\n" % version,
-                         dist + "/METADATA": meta,
-                         dist + "/WHEEL": "Wheel-Version: 1.0\nGenerator: labsync-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-                files[dist + "/RECORD"] = "".join("%s,,\n" % f for f in list(files) + [dist + "/RECORD"])
-                for path, text in files.items():
-                    z.writestr(path, text)
-        """#
 
     struct Sandbox {
         var directory: String
@@ -38,9 +21,8 @@ import Testing
         init() throws {
             // Specs refuse non-normalized paths ("/tmp//x"); NSTemporaryDirectory ends in "/".
             directory = try Spawn.makeTempDirectory(prefix: "planner-apply").replacing("//", with: "/")
-            for dir in [wheels, specs] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            try Spawn.check(["/usr/bin/python3", "-c", PlannerLocalApplyTests.makeWheels, wheels,
-                             "alpha:1.0", "alpha:2.0:beta", "beta:1.0", "gamma:1.0"])
+            try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
+            try Wheels.build(into: wheels, ["alpha:1.0", "alpha:2.0:beta", "beta:1.0", "gamma:1.0"])
         }
 
         func write(packages: [String], unmanaged: String = "report") throws {
