@@ -2,27 +2,38 @@
 // test harness's sshd (generated keys, a user with passwordless sudo),
 // started until this process gets SIGTERM/SIGINT.
 //
-//   labsync-testhost SPECS_DIR
+//   labsync-testhost SPECS_DIR [--name NAME] [--find-links DIR]
 //
-// writes SPECS_DIR/host.yaml (a Host named `loopback` pointing at it, its
-// host keys pinned) and prints the port.
+// writes SPECS_DIR/host.yaml (a Host named NAME, default `loopback`, pointing
+// at it with its host keys pinned; with --find-links, its environments
+// install from that wheel directory only) and prints the port.
 import Foundation
 import LabsyncTestSupport
 
-let arguments = CommandLine.arguments
-guard arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: labsync-testhost SPECS_DIR\n".utf8))
+var positional: [String] = []
+var name = "loopback"
+var findLinks: String?
+var rest = CommandLine.arguments.dropFirst()
+while let arg = rest.popFirst() {
+    switch arg {
+    case "--name": name = rest.popFirst() ?? name
+    case "--find-links": findLinks = rest.popFirst()
+    default: positional.append(arg)
+    }
+}
+guard positional.count == 1 else {
+    FileHandle.standardError.write(Data("usage: labsync-testhost SPECS_DIR [--name NAME] [--find-links DIR]\n".utf8))
     exit(2)
 }
 let server = try SSHServer()
-let directory = URL(fileURLWithPath: arguments[1])
+let directory = URL(fileURLWithPath: positional[0])
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 let keys = server.hostKeyLines.map { "    - \"\($0)\"" }.joined(separator: "\n")
 let spec = """
     # Written by labsync-testhost: a throwaway sshd on loopback.
     apiVersion: labsync/v1
     kind: Host
-    metadata: {name: loopback, labels: {demo: "true"}}
+    metadata: {name: \(name), labels: {demo: "true"}}
     spec:
       address: 127.0.0.1
       port: \(server.port)
@@ -31,10 +42,16 @@ let spec = """
       identityFile: \(server.clientKeys.ed25519)
       hostKeys:
     \(keys)
+    \(findLinks.map { "  index: {noIndex: true, findLinks: [\"\($0)\"]}" } ?? "")
 
     """
 try spec.write(to: directory.appendingPathComponent("host.yaml"), atomically: true, encoding: .utf8)
-FileHandle.standardOutput.write(Data("sshd listening on 127.0.0.1:\(server.port) (files in \(server.directory))\n".utf8))
+FileHandle.standardOutput.write(Data("""
+    sshd listening on 127.0.0.1:\(server.port)
+    log: \(server.logPath)
+    key: \(server.clientKeys.ed25519)
+
+    """.utf8))
 
 // Wait for SIGTERM or SIGINT, then stop sshd (and its session children).
 let stop = DispatchSemaphore(value: 0)
