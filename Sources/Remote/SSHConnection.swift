@@ -350,10 +350,24 @@ final class SSHConnection {
                     labsync_channel_write(channel, raw.baseAddress!.assumingMemoryBound(to: CChar.self) + written,
                                           min(input.count - written, bufferSize))
                 }
-                if n > 0 { written += n; progressed = true } else { try checkRead(n) }
+                if n > 0 {
+                    written += n
+                    progressed = true
+                } else if Self.channelIsClosing(n) {
+                    // The command exited without reading all its input: not an error.
+                    written = input.count
+                    eofSent = true
+                } else {
+                    try checkRead(n)
+                }
             } else if !eofSent {
                 let rc = libssh2_channel_send_eof(channel)
-                if rc == 0 { eofSent = true; progressed = true } else { try checkRead(Int(rc)) }
+                if rc == 0 || Self.channelIsClosing(Int(rc)) {
+                    eofSent = true
+                    progressed = true
+                } else {
+                    try checkRead(Int(rc))
+                }
             }
             // Drain both streams until each would block.
             var stdoutOpen = true, stderrOpen = true
@@ -498,6 +512,10 @@ final class SSHConnection {
         // After these the session's state is unknown: never reuse it.
         if kind == .connectionLost || kind == .protocolError { isBroken = true }
         return RemoteError(kind: kind, target: target, message: message)
+    }
+
+    static func channelIsClosing(_ rc: Int) -> Bool {
+        rc == Int(LIBSSH2_ERROR_CHANNEL_CLOSED) || rc == Int(LIBSSH2_ERROR_CHANNEL_EOF_SENT)
     }
 
     static func isSocketError(_ rc: Int32) -> Bool {

@@ -47,6 +47,10 @@ import Testing
         let result = try await ssh.run(RemoteCommand("sha256sum", stdin: input))
         let expected = try Spawn.check(["sha256sum"], stdin: input)
         #expect(result.stdoutText == expected)
+        // A command that exits without reading its input is not an error.
+        let ignoring = try await ssh.run(RemoteCommand("/bin/sh", ["-c", "exit 5"], stdin: input), timeout: .seconds(20))
+        #expect(ignoring.exitStatus == 5)
+        #expect(try await ssh.run(RemoteCommand("echo", ["next"])).stdoutText == "next\n")
         // No stdin given: the command sees EOF at once instead of hanging.
         let cat = try await ssh.run(RemoteCommand("cat"), timeout: .seconds(10))
         #expect(cat.succeeded && cat.stdout.isEmpty)
