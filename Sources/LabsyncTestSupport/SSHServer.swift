@@ -1,6 +1,6 @@
 // A real OpenSSH server on loopback for integration tests.
 //
-//     let server = try SSHServer()
+//     let server = try await SSHServer.start()   // or `try SSHServer()` in sync code
 //     defer { server.stop() }
 //     // connect to server.host:server.port as SSHServer.user with server.clientKeys.ed25519,
 //     // trusting server.hostKeyLines
@@ -74,7 +74,15 @@ public final class SSHServer: @unchecked Sendable {
             let config = directory + "/sshd_config"
             try Self.config(port: port, hostKeys: hostKeyTypes.map(keys.hostKeyPath), authorizedKeys: authorizedKeysPath)
                 .write(toFile: config, atomically: true, encoding: .utf8)
-            let process = try Spawn.start(["/usr/sbin/sshd", "-D", "-e", "-f", config], stderrPath: logPath)
+            // A watchdog shell runs sshd and kills it when sshd or this test process
+            // goes away, so a crashed or killed test run leaves no sshd behind.
+            let watchdog = """
+                /usr/sbin/sshd -D -e -f "$1" & pid=$!
+                while kill -0 "$pid" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 0.5; done
+                kill "$pid" 2>/dev/null; wait "$pid"
+                """
+            let process = try Spawn.start(["/bin/sh", "-c", watchdog, "sshd-watchdog", config, String(getpid())],
+                                          stderrPath: logPath)
             if Self.waitUntilListening(port: port, process: process) {
                 self.port = port
                 self.process = process
@@ -86,15 +94,24 @@ public final class SSHServer: @unchecked Sendable {
         throw SpawnError("sshd did not start: \(lastFailure)")
     }
 
+    /// Starts a server without blocking Swift's cooperative pool (key generation
+    /// and waiting for sshd take a while): prefer this in async tests.
+    public static func start(hostKeyTypes: [KeyType] = [.ed25519, .ecdsa]) async throws -> SSHServer {
+        try await Spawn.offPool { try SSHServer(hostKeyTypes: hostKeyTypes) }
+    }
+
     deinit { stop() }
 
-    /// Stops sshd (and, since it has its own process group, its session children).
+    /// Stops sshd (and, since it has its own process group, its session children)
+    /// and removes the temp directory.
     public func stop() {
         lock.lock()
         let process = self.process
         self.process = nil
         lock.unlock()
-        process?.stop()
+        guard let process else { return }
+        process.stop()
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Adds a public key line to the authorized_keys of both test users.

@@ -106,6 +106,22 @@ public enum Spawn {
         return BackgroundProcess(pid: pid, command: argv.joined(separator: " "))
     }
 
+    /// Runs blocking work (spawning, waitpid, sleeps) on a fresh thread, so async
+    /// tests don't block Swift's cooperative pool (2 threads on 2 cores), which
+    /// stalls every other test running in parallel.
+    public static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.start()
+        }
+    }
+
+    /// `run`, off the cooperative pool.
+    public static func runAsync(_ argv: [String], env: [String: String] = [:], stdin: [UInt8]? = nil,
+                                cwd: String? = nil, timeout: Double = 120) async throws -> SpawnResult {
+        try await offPool { try run(argv, env: env, stdin: stdin, cwd: cwd, timeout: timeout) }
+    }
+
     public static func makeTempDirectory(prefix: String) throws -> String {
         var template = Array((NSTemporaryDirectory() + "/labsync-\(prefix)-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {

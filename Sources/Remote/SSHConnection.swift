@@ -289,9 +289,14 @@ final class SSHConnection {
         }
         guard let channel else { fatalError("unreachable") }
 
+        // Once a channel is open, any failure (timeout included) retires the whole
+        // session instead of closing just the channel: libssh2's channel close waits
+        // for the server's close, which sshd sends only when the command has exited
+        // (a `sleep 30` would hold us for 30 s). libssh2_session_free frees the
+        // channel; the next run reconnects (~30 ms on a LAN).
         var finished = false
         defer {
-            if !finished { abandon(channel) }
+            if !finished { isBroken = true }
         }
         do throws(RemoteError) {
             let rc = try retry(deadline: openDeadline, timeout: deadline == nil ? .timeout : .commandTimeout,
@@ -345,10 +350,24 @@ final class SSHConnection {
                     labsync_channel_write(channel, raw.baseAddress!.assumingMemoryBound(to: CChar.self) + written,
                                           min(input.count - written, bufferSize))
                 }
-                if n > 0 { written += n; progressed = true } else { try checkRead(n) }
+                if n > 0 {
+                    written += n
+                    progressed = true
+                } else if Self.channelIsClosing(n) {
+                    // The command exited without reading all its input: not an error.
+                    written = input.count
+                    eofSent = true
+                } else {
+                    try checkRead(n)
+                }
             } else if !eofSent {
                 let rc = libssh2_channel_send_eof(channel)
-                if rc == 0 { eofSent = true; progressed = true } else { try checkRead(Int(rc)) }
+                if rc == 0 || Self.channelIsClosing(Int(rc)) {
+                    eofSent = true
+                    progressed = true
+                } else {
+                    try checkRead(Int(rc))
+                }
             }
             // Drain both streams until each would block.
             var stdoutOpen = true, stderrOpen = true
@@ -382,7 +401,10 @@ final class SSHConnection {
             if progressed { continue }
 
             if let deadline, ContinuousClock.now >= deadline {
-                throw fail(.commandTimeout, "`\(described)` did not finish within its timeout; its channel was closed")
+                throw fail(.commandTimeout, """
+                    `\(described)` did not finish within its timeout; the SSH session was closed \
+                    (the remote process may run on until it next writes output)
+                    """)
             }
             try sendKeepalive(described: described)
             _ = waitSocket(until: deadline)
@@ -433,17 +455,6 @@ final class SSHConnection {
         if rc != 0 && rc != LIBSSH2_ERROR_EAGAIN {
             throw fail(.connectionLost, "connection lost while running `\(described)`", rc: rc)
         }
-    }
-
-    /// After an error or timeout mid-command: close the channel (the remote side
-    /// then sees its pipes closed) and free it, briefly; if that fails too, the
-    /// session is in an unknown state and is dropped.
-    private func abandon(_ channel: OpaquePointer) {
-        guard !isBroken else { return }  // libssh2_session_free will release it
-        let grace = ContinuousClock.now + .seconds(2)
-        let closed = (try? retry(deadline: grace, timeout: .commandTimeout, "closing") { libssh2_channel_close(channel) }) ?? -1
-        let freed = (try? retry(deadline: grace, timeout: .commandTimeout, "freeing") { libssh2_channel_free(channel) }) ?? -1
-        if closed != 0 || freed != 0 { isBroken = true }
     }
 
     // MARK: - Helpers
@@ -501,6 +512,10 @@ final class SSHConnection {
         // After these the session's state is unknown: never reuse it.
         if kind == .connectionLost || kind == .protocolError { isBroken = true }
         return RemoteError(kind: kind, target: target, message: message)
+    }
+
+    static func channelIsClosing(_ rc: Int) -> Bool {
+        rc == Int(LIBSSH2_ERROR_CHANNEL_CLOSED) || rc == Int(LIBSSH2_ERROR_CHANNEL_EOF_SENT)
     }
 
     static func isSocketError(_ rc: Int32) -> Bool {
