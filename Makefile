@@ -33,6 +33,7 @@ $(TOOLS)/.done:
 
 build: deps
 	$(SWIFT) build -c release --product labsync
+	$(SWIFT) build -c release --product labsync-testhost
 
 debug: deps
 	$(SWIFT) build
@@ -48,7 +49,10 @@ test-unit: deps
 	$(SWIFT) test --skip-build
 
 demo: build
-	@for d in examples/*/; do echo "== $$d"; .build/release/labsync validate "$$d" || exit 1; done
+	scripts/demo.sh
+
+bench: build
+	scripts/bench.sh
 
 clean:
 	rm -rf .build .tools

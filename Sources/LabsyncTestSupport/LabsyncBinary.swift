@@ -15,7 +15,15 @@ public enum LabsyncBinary {
         return packageRoot.appendingPathComponent(".build/debug/labsync").path
     }
 
-    /// Runs `labsync args…` with a private state directory unless one is given.
+    /// Runs `labsync args…` on a thread of its own: waiting for a process
+    /// must not block Swift's small shared pool (other tests run on it).
+    @discardableResult
+    public static func runAsync(_ arguments: [String], env: [String: String] = [:], cwd: String? = nil,
+                                stdin: [UInt8]? = nil, timeout: Double = 300) async throws -> SpawnResult {
+        try await Spawn.offPool { try run(arguments, env: env, cwd: cwd, stdin: stdin, timeout: timeout) }
+    }
+
+    /// Runs `labsync args…` (blocking the calling thread).
     @discardableResult
     public static func run(_ arguments: [String], env: [String: String] = [:], cwd: String? = nil,
                            stdin: [UInt8]? = nil, timeout: Double = 300) throws -> SpawnResult {

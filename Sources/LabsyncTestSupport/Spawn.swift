@@ -123,7 +123,11 @@ public enum Spawn {
     }
 
     public static func makeTempDirectory(prefix: String) throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/labsync-\(prefix)-XXXXXX").utf8CString)
+        // NSTemporaryDirectory() ends in "/": join without doubling it, since
+        // specs refuse non-normalized paths such as "/tmp//x".
+        var base = NSTemporaryDirectory()
+        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+        var template = Array((base + "/labsync-\(prefix)-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
             throw SpawnError("mkdtemp failed: \(String(cString: strerror(errno)))")
         }

