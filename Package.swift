@@ -2,12 +2,14 @@
 import PackageDescription
 
 // Module map (see DESIGN.md "Code layout"):
-//   Specs       pure: spec types, YAML loading with source marks, validation, PEP 440/508
-//   Remote      SSH over libssh2 (the only importer of CLibSSH2), shell quoting, host keys
-//   Drivers     driver protocol, pip / JupyterHub drivers and the remote scripts they ship
-//   Reconciler  sources (directory, git via libgit2 — the only importer of CLibGit2),
-//               planner (pure), executor, renderers, journal
-//   labsync     the command-line tool
+//   Specs         pure: spec types, YAML loading with source marks, validation, PEP 440/508
+//   Remote        SSH over libssh2 (the only importer of CLibSSH2), shell quoting, host keys
+//   Drivers       driver protocol, pip / JupyterHub drivers and the remote scripts they ship
+//   Reconciler    sources (directory, git via libgit2 — the only importer of CLibGit2),
+//                 planner (pure), executor, renderers, journal (SQLite through GRDB)
+//   Daemon        the GitOps daemon: schedule, webhook, HTTP API, status page, metrics
+//   PackageIndex  PEP 691/503 index client, local name index (SQLite), installability
+//   labsync       the command-line tool
 let package = Package(
     name: "labsync",
     platforms: [.macOS(.v14)],
@@ -17,6 +19,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -28,11 +36,29 @@ let package = Package(
         .target(name: "Specs", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Remote", dependencies: ["CLibSSH2"]),
         .target(name: "Drivers", dependencies: ["Specs", "Remote"]),
-        .target(name: "Reconciler", dependencies: ["Specs", "Remote", "Drivers", "CLibGit2"]),
+        .target(
+            name: "Reconciler",
+            dependencies: [
+                "Specs", "Remote", "Drivers", "CLibGit2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Specs", "Reconciler",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        .target(
+            name: "PackageIndex",
+            dependencies: ["Specs", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "labsync",
             dependencies: [
-                "Specs", "Remote", "Drivers", "Reconciler",
+                "Specs", "Remote", "Drivers", "Reconciler", "Daemon", "PackageIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Shared by the integration tests: a real sshd on loopback, git fixtures,
@@ -47,6 +73,8 @@ let package = Package(
         // Golden plans are read through #filePath (and re-recorded in place).
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "LabsyncTestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "LabsyncTestSupport"]),
+        .testTarget(name: "PackageIndexTests", dependencies: ["PackageIndex", "LabsyncTestSupport"]),
         .testTarget(name: "labsyncTests", dependencies: ["LabsyncTestSupport"]),
     ]
 )

@@ -1,0 +1,2 @@
+// The GitOps daemon (issue 6).
+import Reconciler
