@@ -19,8 +19,16 @@ import Glibc
 
 enum Scenario {
     /// One sshd for all scenarios, stopped when the test process exits.
+    ///
+    /// Its sessions see an empty tmpfs over /opt (a private mount namespace): labsync
+    /// always observes the default root /opt/labsync/envs too, and `--prune` removes
+    /// every marked env it finds there — on a developer's machine, the `make demo`
+    /// env, or another test run's. The scenarios keep their envs under /tmp, which
+    /// (like the host lock in /var/lock/labsync) is shared with this process.
     static let server: Result<SSHServer, any Error> = {
-        let result = Result { try SSHServer() }
+        let privateOpt = ["unshare", "--mount", "--propagation", "private", "--",
+                          "/bin/sh", "-c", #"mount -t tmpfs -o mode=755 labsync-scenarios /opt && exec "$0" "$@""#]
+        let result = Result { try SSHServer(wrapper: privateOpt) }
         if case .success = result { atexit { if case .success(let s) = Scenario.server { s.stop() } } }
         return result
     }()
