@@ -7,7 +7,9 @@
 //     `latest` the newest minor installed or offered by APT); missing → host-wide
 //     `ensure-python` (apt), unobtainable → a plan error for this env only.
 //  3. No venv → `create-env`; a venv whose python minor is wrong (or whose
-//     interpreter left the host) → `recreate-env`, only if labsync's marker is there.
+//     interpreter left the host) → `recreate-env`, only if labsync's marker is there;
+//     a pip venv without pip (creation interrupted) → `create-env` over it, which
+//     completes it in place.
 //  4. `uninstall`: what labsync installed (marker) and the spec dropped, plus under
 //     `unmanaged: remove` what nobody declared — never pip/setuptools/wheel and
 //     never anything in the dependency closure (Requires-Dist) of a declared package.
@@ -157,6 +159,22 @@ private struct HostPlanner {
             result.steps.append(step(env, .createEnv, reason: "no venv at \(env.path)",
                                      commands: createCommands(env, python),
                                      marker: LabsyncMarker(spec: env.name, packages: [], python: python.version)))
+        }
+        if let existing, !fresh, env.installer == .pip,
+           !existing.distributions.contains(where: { $0.name == "pip" }) {
+            // A pip venv without pip can never take an install: its `python -m venv`
+            // was killed before bootstrapping pip (the marker comes only after
+            // success), or pip was removed by hand. `python -m venv` on the existing
+            // directory completes it and deletes nothing (no --clear).
+            let minor = minorVersion(of: existing.python)
+            let own = observed.pythons.filter { $0.minor == minor }
+            let interpreter = (own.first { $0.path.hasPrefix("/usr/bin/") } ?? own.first)
+                .map { ChosenPython(path: $0.path, version: $0.version) } ?? python
+            requirePython(interpreter, for: env, venvSupport: true)
+            result.steps.append(step(env, .createEnv, reason: "\(env.path) has no pip (an interrupted create-env?); completing the venv",
+                                     commands: createCommands(env, interpreter),
+                                     marker: LabsyncMarker(spec: env.name, packages: existing.marker?.packages ?? [],
+                                                           python: existing.python)))
         }
         if env.installer == .uv && observed.uv == nil { needsUV.insert(env.name) }
 

@@ -53,8 +53,10 @@ public final class SSHServer: @unchecked Sendable {
     private let lock = NSLock()
 
     /// Starts sshd with the given host key types (default ed25519 + ECDSA; `[.rsa]`
-    /// gives an RSA-only server, which libssh2 1.10 cannot talk to).
-    public init(hostKeyTypes: [KeyType] = [.ed25519, .ecdsa]) throws {
+    /// gives an RSA-only server, which libssh2 1.10 cannot talk to). `wrapper` is
+    /// prepended to sshd's command line (e.g. `unshare` giving the sessions a private
+    /// view of some directories); it must end by exec'ing the command it is given.
+    public init(hostKeyTypes: [KeyType] = [.ed25519, .ecdsa], wrapper: [String] = []) throws {
         try Self.ensureTestUsers()
         let keys = try Self.sharedKeys()
         directory = try Spawn.makeTempDirectory(prefix: "sshd")
@@ -74,15 +76,19 @@ public final class SSHServer: @unchecked Sendable {
             let config = directory + "/sshd_config"
             try Self.config(port: port, hostKeys: hostKeyTypes.map(keys.hostKeyPath), authorizedKeys: authorizedKeysPath)
                 .write(toFile: config, atomically: true, encoding: .utf8)
-            // A watchdog shell runs sshd and kills it when sshd or this test process
-            // goes away, so a crashed or killed test run leaves no sshd behind.
+            // A watchdog shell runs sshd (behind `wrapper`, if any) and kills it when
+            // sshd or this test process goes away, so a crashed or killed test run
+            // leaves no sshd behind.
             let watchdog = """
-                /usr/sbin/sshd -D -e -f "$1" & pid=$!
-                while kill -0 "$pid" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 0.5; done
+                parent=$1; shift
+                "$@" & pid=$!
+                while kill -0 "$pid" 2>/dev/null && kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
                 kill "$pid" 2>/dev/null; wait "$pid"
                 """
-            let process = try Spawn.start(["/bin/sh", "-c", watchdog, "sshd-watchdog", config, String(getpid())],
-                                          stderrPath: logPath)
+            let process = try Spawn.start(
+                ["/bin/sh", "-c", watchdog, "sshd-watchdog", String(getpid())]
+                    + wrapper + ["/usr/sbin/sshd", "-D", "-e", "-f", config],
+                stderrPath: logPath)
             if Self.waitUntilListening(port: port, process: process) {
                 self.port = port
                 self.process = process

@@ -1,0 +1,154 @@
+// What protects a host: confirmation, stale saved plans, an apply killed in the
+// middle, and two applies at once on one host.
+
+import Foundation
+import LabsyncTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension PipScenarios {
+    @Suite(.serialized) struct Safety {
+        @Test func confirmationAndStaleSavedPlans() throws {
+            let w = try Workspace("stale")
+            defer { w.cleanUp() }
+            try w.write("app.yaml", w.environment("app", packages: ["alpha==1.0"]))
+            let saved = w.directory + "/create.json"
+            let planned = try w.labsync("plan", ["--format", "json", "--out", saved])
+            #expect(planned.status == 0, "\(planned.stderrText)")
+
+            // No terminal, no --yes: refused before anything runs.
+            let unconfirmed = try w.labsync("apply")
+            #expect(unconfirmed.status == 1)
+            #expect(unconfirmed.stderrText.contains("--yes"), "\(unconfirmed.stderrText)")
+            #expect(!FileManager.default.fileExists(atPath: w.path(of: "app")))
+            #expect(try w.plan().status == 2)
+
+            // The saved plan still matches the world: applied.
+            let fresh = try w.labsync("apply", [saved, "--yes"])
+            #expect(fresh.status == 0, "\(fresh.stdoutText)\n\(fresh.stderrText)")
+            #expect(w.packages("app") == ["alpha": "1.0"])
+            let markerTime = modificationTime(w.path(of: "app") + "/.labsync.json")
+            #expect(markerTime != nil)
+
+            // The host moved on (the env exists now): the same saved plan is stale.
+            let again = try w.labsync("apply", [saved, "--yes"])
+            #expect(again.status == 1)
+            #expect(again.stderrText.contains("stale"), "\(again.stderrText)")
+            #expect(modificationTime(w.path(of: "app") + "/.labsync.json") == markerTime, "nothing was applied")
+
+            // A plan to bump alpha, then the host is changed by hand: stale, refused.
+            try w.write("app.yaml", w.environment("app", packages: ["alpha==2.0"]))
+            let bump = w.directory + "/bump.json"
+            #expect(try w.labsync("plan", ["--format", "json", "--out", bump]).status == 0)
+            let bumpPlan = try JSONDecoder().decode(JSONPlan.self, from: Data(contentsOf: URL(fileURLWithPath: bump)))
+            #expect(bumpPlan.summary == ["install PythonEnvironment/app [\"alpha==2.0\"]"])
+            try w.pipByHand("app", ["install", "--no-index", "--find-links", w.wheels, "alpha==2.0"])
+            let stale = try w.labsync("apply", [bump, "--yes"])
+            #expect(stale.status == 1)
+            #expect(stale.stderrText.contains("stale"), "\(stale.stderrText)")
+            #expect(w.marker("app")?.packages == ["alpha==1.0"], "the refused apply wrote nothing")
+        }
+
+        @Test func killedApplyIsFinishedByTheNextOne() throws {
+            let w = try Workspace("killed")
+            defer { w.cleanUp() }
+            try w.write("app.yaml", w.environment("app", packages: ["alpha==1.0", "gamma"]))
+
+            // 1. labsync is SIGKILLed while a step runs. Its remote script lives on
+            //    until it next writes to the dead connection; the next apply waits for
+            //    its host lock if need be, and finishes the job.
+            var output = w.directory + "/apply-1.out"
+            var run = try Spawn.start(w.applyCommand(), stdoutPath: output, stderrPath: output)
+            #expect(waitUntil(timeout: 120) { contents(output).contains("loopback: + create-env PythonEnvironment/app…") },
+                    "\(contents(output))")
+            run.kill(SIGKILL)
+            #expect(run.wait(timeout: 30) == 128 + SIGKILL)
+            try w.apply()
+            #expect(w.packages("app") == ["alpha": "1.0", "gamma": "1.0"])
+            #expect(try w.plan().status == 0)
+
+            // 2. Worse: the host-side processes die too (as in a reboot), leaving a
+            //    half-created venv with no marker and no pip. The next apply must still
+            //    converge.
+            try w.write("second.yaml", w.environment("second", packages: ["gamma"]))
+            let second = w.path(of: "second")
+            output = w.directory + "/apply-2.out"
+            run = try Spawn.start(w.applyCommand(), stdoutPath: output, stderrPath: output)
+            #expect(waitUntil(timeout: 120) { contents(output).contains("loopback: + create-env PythonEnvironment/second…") },
+                    "\(contents(output))")
+            // The venv's interpreter link exists: venv now bootstraps pip for seconds.
+            #expect(waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: second + "/bin/python") })
+            run.kill(SIGKILL)
+            run.wait(timeout: 30)
+            let killed = killProcesses(mentioning: second)
+            #expect(!killed.isEmpty, "no host-side process of the venv creation was found to kill")
+            #expect(FileManager.default.fileExists(atPath: second + "/pyvenv.cfg"))
+            #expect(w.marker("second") == nil, "the creation was interrupted before its marker")
+            try w.apply()
+            #expect(w.packages("second") == ["gamma": "1.0"])
+            #expect(w.marker("second")?.spec == "second")
+            #expect(try w.plan().status == 0)
+        }
+
+        @Test func concurrentAppliesNeverInterleave() throws {
+            // Two spec repositories for one host, each with its own env, applied at once.
+            let a = try Workspace("concurrent-a"), b = try Workspace("concurrent-b")
+            defer { a.cleanUp(); b.cleanUp() }
+            try a.write("first.yaml", a.environment("first", packages: ["alpha==1.0"]))
+            try b.write("second.yaml", b.environment("second", packages: ["gamma"]))
+
+            // The test holds the host lock itself while both start, so both are
+            // certainly contending for it (not merely running one after the other);
+            // then lets go.
+            let lockDirectory = "/var/lock/labsync"
+            try FileManager.default.createDirectory(atPath: lockDirectory, withIntermediateDirectories: true)
+            let lock = open(lockDirectory + "/host.lock", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            try #require(lock >= 0)
+            #expect(flock(lock, LOCK_EX) == 0)
+            try "labsync scenario test holding the lock\n".write(toFile: lockDirectory + "/host.owner", atomically: false, encoding: .utf8)
+            let outA = a.directory + "/apply.out", outB = b.directory + "/apply.out"
+            let runA = try Spawn.start(a.applyCommand(), stdoutPath: outA, stderrPath: outA)
+            let runB = try Spawn.start(b.applyCommand(), stdoutPath: outB, stderrPath: outB)
+            let bothWaiting = waitUntil(timeout: 60) {
+                [outA, outB].allSatisfy { contents($0).contains("loopback: waiting for the host lock, held by labsync scenario test") }
+            }
+            close(lock)
+            #expect(bothWaiting, "\(contents(outA))\n\(contents(outB))")
+            let statusA = runA.wait(timeout: 180), statusB = runB.wait(timeout: 180)
+            #expect(statusA == 0, "\(contents(outA))")
+            #expect(statusB == 0, "\(contents(outB))")
+            #expect(a.packages("first") == ["alpha": "1.0"])
+            #expect(b.packages("second") == ["gamma": "1.0"])
+            #expect(try a.plan().status == 0)
+            #expect(try b.plan().status == 0)
+
+            // On the host: each run's changes span from its venv's pyvenv.cfg (written
+            // as `create-env` starts) to its marker (written after `install`, its last
+            // step). The two spans must not overlap — each is seconds long, so
+            // unlocked runs would overlap for sure.
+            func span(_ w: Workspace, _ env: String) -> ClosedRange<Double>? {
+                guard let start = modificationTime(w.path(of: env) + "/pyvenv.cfg"),
+                      let end = modificationTime(w.path(of: env) + "/.labsync.json"), start <= end else { return nil }
+                return start...end
+            }
+            let first = try #require(span(a, "first")), second = try #require(span(b, "second"))
+            #expect(!first.overlaps(second), "first \(first), second \(second)")
+        }
+    }
+}
+
+/// SIGKILLs every process whose command line mentions `text` (the host is this
+/// machine: these are the remote steps our own labsync started). Returns their pids.
+@discardableResult
+func killProcesses(mentioning text: String) -> [pid_t] {
+    var killed: [pid_t] = []
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = pid_t(entry), pid != getpid(),
+              let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+        let commandLine = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        if commandLine.contains(text), kill(pid, SIGKILL) == 0 { killed.append(pid) }
+    }
+    return killed
+}
