@@ -20,10 +20,16 @@ mkdir -p "$work/host"
 host_pid=$!
 trap 'kill $host_pid 2>/dev/null || true; wait $host_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -f "$work/host/host.yaml" ] && break; sleep 0.1; done
-port=$(sed -n 's/^  port: //p' "$work/host/host.yaml")
-key=$(sed -n 's/^  identityFile: //p' "$work/host/host.yaml")
+read -r port key < <(.tools/venv/bin/python - "$work/host/host.yaml" "$work/known_hosts" <<'PY'
+import sys, yaml
+spec = yaml.safe_load(open(sys.argv[1]))["spec"]
+with open(sys.argv[2], "w") as known:
+    for line in spec["hostKeys"]:
+        known.write("[127.0.0.1]:%s %s\n" % (spec["port"], line))
+print(spec["port"], spec["identityFile"])
+PY
+)
 log=$(sed -n 's/^log: //p' "$work/testhost.log")
-sed -n 's/^    - "\(.*\)"$/[127.0.0.1]:'"$port"' \1/p' "$work/host/host.yaml" > "$work/known_hosts"
 
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }

@@ -100,6 +100,30 @@ public final class SSHServer: @unchecked Sendable {
         throw SpawnError("sshd did not start: \(lastFailure)")
     }
 
+    /// A Host spec (YAML) for this server: the sudo test user, the ed25519
+    /// client key, every host key pinned; with `findLinks`, environments on it
+    /// install from that wheel directory only (no network).
+    public func hostSpec(name: String = "loopback", labels: [String: String] = [:], findLinks: String? = nil) -> String {
+        let keys = hostKeyLines.map { "\"\($0)\"" }.joined(separator: ", ")
+        let labelText = labels.isEmpty ? "" : ", labels: {" + labels.sorted { $0.key < $1.key }
+            .map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ") + "}"
+        var spec = """
+            apiVersion: labsync/v1
+            kind: Host
+            metadata: {name: \(name)\(labelText)}
+            spec:
+              address: \(host)
+              port: \(port)
+              user: \(Self.user)
+              become: sudo
+              identityFile: \(clientKeys.ed25519)
+              hostKeys: [\(keys)]
+
+            """
+        if let findLinks { spec += "  index: {noIndex: true, findLinks: [\"\(findLinks)\"]}\n" }
+        return spec
+    }
+
     /// Starts a server without blocking Swift's cooperative pool (key generation
     /// and waiting for sshd take a while): prefer this in async tests.
     public static func start(hostKeyTypes: [KeyType] = [.ed25519, .ecdsa]) async throws -> SSHServer {

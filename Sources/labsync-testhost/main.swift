@@ -34,23 +34,8 @@ guard positional.count == 1 else {
 let server = try SSHServer()
 let directory = URL(fileURLWithPath: positional[0])
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-let keys = server.hostKeyLines.map { "    - \"\($0)\"" }.joined(separator: "\n")
-let spec = """
-    # Written by labsync-testhost: a throwaway sshd on loopback.
-    apiVersion: labsync/v1
-    kind: Host
-    metadata: {name: \(name), labels: {demo: "true"}}
-    spec:
-      address: 127.0.0.1
-      port: \(server.port)
-      user: \(SSHServer.user)
-      become: sudo
-      identityFile: \(server.clientKeys.ed25519)
-      hostKeys:
-    \(keys)
-    \(findLinks.map { "  index: {noIndex: true, findLinks: [\"\($0)\"]}" } ?? "")
-
-    """
+let spec = "# Written by labsync-testhost: a throwaway sshd on loopback.\n"
+    + server.hostSpec(name: name, labels: ["demo": "true"], findLinks: findLinks)
 try spec.write(to: directory.appendingPathComponent("host.yaml"), atomically: true, encoding: .utf8)
 FileHandle.standardOutput.write(Data("""
     sshd listening on 127.0.0.1:\(server.port)

@@ -87,20 +87,7 @@ struct Workspace {
         directory = try Spawn.makeTempDirectory(prefix: "pip-\(name)").replacing("//", with: "/")
         chmod(directory, 0o755)
         try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
-        let keys = server.hostKeyLines.map { "\"\($0)\"" }.joined(separator: ", ")
-        try write("host.yaml", """
-            apiVersion: labsync/v1
-            kind: Host
-            metadata: {name: loopback}
-            spec:
-              address: 127.0.0.1
-              port: \(server.port)
-              user: \(SSHServer.user)
-              become: sudo
-              identityFile: \(server.clientKeys.ed25519)
-              hostKeys: [\(keys)]
-
-            """)
+        try write("host.yaml", server.hostSpec())
     }
 
     func cleanUp() { GitFixture.removeTree(URL(fileURLWithPath: directory)) }
