@@ -10,30 +10,30 @@ import Glibc
 
 extension PipScenarios {
     @Suite(.serialized) struct Safety {
-        @Test func confirmationAndStaleSavedPlans() throws {
+        @Test func confirmationAndStaleSavedPlans() async throws {
             let w = try Workspace("stale")
             defer { w.cleanUp() }
             try w.write("app.yaml", w.environment("app", packages: ["alpha==1.0"]))
             let saved = w.directory + "/create.json"
-            let planned = try w.labsync("plan", ["--format", "json", "--out", saved])
+            let planned = try await w.labsync("plan", ["--format", "json", "--out", saved])
             #expect(planned.status == 0, "\(planned.stderrText)")
 
             // No terminal, no --yes: refused before anything runs.
-            let unconfirmed = try w.labsync("apply")
+            let unconfirmed = try await w.labsync("apply")
             #expect(unconfirmed.status == 1)
             #expect(unconfirmed.stderrText.contains("--yes"), "\(unconfirmed.stderrText)")
             #expect(!FileManager.default.fileExists(atPath: w.path(of: "app")))
-            #expect(try w.plan().status == 2)
+            #expect(try await w.plan().status == 2)
 
             // The saved plan still matches the world: applied.
-            let fresh = try w.labsync("apply", [saved, "--yes"])
+            let fresh = try await w.labsync("apply", [saved, "--yes"])
             #expect(fresh.status == 0, "\(fresh.stdoutText)\n\(fresh.stderrText)")
             #expect(w.packages("app") == ["alpha": "1.0"])
             let markerTime = modificationTime(w.path(of: "app") + "/.labsync.json")
             #expect(markerTime != nil)
 
             // The host moved on (the env exists now): the same saved plan is stale.
-            let again = try w.labsync("apply", [saved, "--yes"])
+            let again = try await w.labsync("apply", [saved, "--yes"])
             #expect(again.status == 1)
             #expect(again.stderrText.contains("stale"), "\(again.stderrText)")
             #expect(modificationTime(w.path(of: "app") + "/.labsync.json") == markerTime, "nothing was applied")
@@ -41,17 +41,36 @@ extension PipScenarios {
             // A plan to bump alpha, then the host is changed by hand: stale, refused.
             try w.write("app.yaml", w.environment("app", packages: ["alpha==2.0"]))
             let bump = w.directory + "/bump.json"
-            #expect(try w.labsync("plan", ["--format", "json", "--out", bump]).status == 0)
+            #expect(try await w.labsync("plan", ["--format", "json", "--out", bump]).status == 0)
             let bumpPlan = try JSONDecoder().decode(JSONPlan.self, from: Data(contentsOf: URL(fileURLWithPath: bump)))
             #expect(bumpPlan.summary == ["install PythonEnvironment/app [\"alpha==2.0\"]"])
             try w.pipByHand("app", ["install", "--no-index", "--find-links", w.wheels, "alpha==2.0"])
-            let stale = try w.labsync("apply", [bump, "--yes"])
+            let stale = try await w.labsync("apply", [bump, "--yes"])
             #expect(stale.status == 1)
             #expect(stale.stderrText.contains("stale"), "\(stale.stderrText)")
             #expect(w.marker("app")?.packages == ["alpha==1.0"], "the refused apply wrote nothing")
         }
 
-        @Test func killedApplyIsFinishedByTheNextOne() throws {
+        /// One environment's failure is reported (exit 1, the step and its
+        /// output named) and does not stop the other environment of the host.
+        @Test func aFailedEnvironmentDoesNotStopTheOthers() async throws {
+            let w = try Workspace("failure")
+            defer { w.cleanUp() }
+            try w.write("envs.yaml", w.environment("good", packages: ["gamma"]) + "---\n"
+                        + w.environment("broken", packages: ["no-such-package"]))
+            let result = try await w.labsync("apply", ["--yes"])
+            #expect(result.status == 1)
+            #expect(result.stderrText.contains("failed: loopback: install PythonEnvironment/broken"), "\(result.stderrText)")
+            #expect(result.stderrText.contains("no-such-package"), "pip's own words are shown: \(result.stderrText)")
+            #expect(result.stdoutText.contains("Not converged"), "\(result.stdoutText)")
+            #expect(w.packages("good") == ["gamma": "1.0"])
+            #expect(w.marker("good")?.packages == ["gamma"])
+            #expect(w.marker("broken")?.packages == [], "the failed install recorded nothing")
+            let after = try await w.plan()
+            #expect(after.plan.summary == ["install PythonEnvironment/broken [\"no-such-package\"]"])
+        }
+
+        @Test func killedApplyIsFinishedByTheNextOne() async throws {
             let w = try Workspace("killed")
             defer { w.cleanUp() }
             try w.write("app.yaml", w.environment("app", packages: ["alpha==1.0", "gamma"]))
@@ -61,13 +80,13 @@ extension PipScenarios {
             //    its host lock if need be, and finishes the job.
             var output = w.directory + "/apply-1.out"
             var run = try Spawn.start(w.applyCommand(), stdoutPath: output, stderrPath: output)
-            #expect(waitUntil(timeout: 120) { contents(output).contains("loopback: + create-env PythonEnvironment/app…") },
+            #expect(await waitUntil(timeout: 120) { contents(output).contains("loopback: + create-env PythonEnvironment/app…") },
                     "\(contents(output))")
             run.kill(SIGKILL)
             #expect(run.wait(timeout: 30) == 128 + SIGKILL)
-            try w.apply()
+            try await w.apply()
             #expect(w.packages("app") == ["alpha": "1.0", "gamma": "1.0"])
-            #expect(try w.plan().status == 0)
+            #expect(try await w.plan().status == 0)
 
             // 2. Worse: the host-side processes die too (as in a reboot), leaving a
             //    half-created venv with no marker and no pip. The next apply must still
@@ -76,23 +95,23 @@ extension PipScenarios {
             let second = w.path(of: "second")
             output = w.directory + "/apply-2.out"
             run = try Spawn.start(w.applyCommand(), stdoutPath: output, stderrPath: output)
-            #expect(waitUntil(timeout: 120) { contents(output).contains("loopback: + create-env PythonEnvironment/second…") },
+            #expect(await waitUntil(timeout: 120) { contents(output).contains("loopback: + create-env PythonEnvironment/second…") },
                     "\(contents(output))")
             // The venv's interpreter link exists: venv now bootstraps pip for seconds.
-            #expect(waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: second + "/bin/python") })
+            #expect(await waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: second + "/bin/python") })
             run.kill(SIGKILL)
             run.wait(timeout: 30)
             let killed = killProcesses(mentioning: second)
             #expect(!killed.isEmpty, "no host-side process of the venv creation was found to kill")
             #expect(FileManager.default.fileExists(atPath: second + "/pyvenv.cfg"))
             #expect(w.marker("second") == nil, "the creation was interrupted before its marker")
-            try w.apply()
+            try await w.apply()
             #expect(w.packages("second") == ["gamma": "1.0"])
             #expect(w.marker("second")?.spec == "second")
-            #expect(try w.plan().status == 0)
+            #expect(try await w.plan().status == 0)
         }
 
-        @Test func concurrentAppliesNeverInterleave() throws {
+        @Test func concurrentAppliesNeverInterleave() async throws {
             // Two spec repositories for one host, each with its own env, applied at once.
             let a = try Workspace("concurrent-a"), b = try Workspace("concurrent-b")
             defer { a.cleanUp(); b.cleanUp() }
@@ -111,7 +130,7 @@ extension PipScenarios {
             let outA = a.directory + "/apply.out", outB = b.directory + "/apply.out"
             let runA = try Spawn.start(a.applyCommand(), stdoutPath: outA, stderrPath: outA)
             let runB = try Spawn.start(b.applyCommand(), stdoutPath: outB, stderrPath: outB)
-            let bothWaiting = waitUntil(timeout: 60) {
+            let bothWaiting = await waitUntil(timeout: 60) {
                 [outA, outB].allSatisfy { contents($0).contains("loopback: waiting for the host lock, held by labsync scenario test") }
             }
             close(lock)
@@ -121,8 +140,8 @@ extension PipScenarios {
             #expect(statusB == 0, "\(contents(outB))")
             #expect(a.packages("first") == ["alpha": "1.0"])
             #expect(b.packages("second") == ["gamma": "1.0"])
-            #expect(try a.plan().status == 0)
-            #expect(try b.plan().status == 0)
+            #expect(try await a.plan().status == 0)
+            #expect(try await b.plan().status == 0)
 
             // On the host: each run's changes span from its venv's pyvenv.cfg (written
             // as `create-env` starts) to its marker (written after `install`, its last

@@ -122,8 +122,8 @@ struct Workspace {
 
     /// `labsync COMMAND --repo … --state-dir … ARGS…`.
     @discardableResult
-    func labsync(_ command: String, _ arguments: [String] = [], timeout: Double = 180) throws -> SpawnResult {
-        try LabsyncBinary.run([command, "--repo", repo, "--state-dir", state] + arguments, timeout: timeout)
+    func labsync(_ command: String, _ arguments: [String] = [], timeout: Double = 180) async throws -> SpawnResult {
+        try await LabsyncBinary.runAsync([command, "--repo", repo, "--state-dir", state] + arguments, timeout: timeout)
     }
 
     /// The argv of `labsync apply --yes` (for `Spawn.start`).
@@ -133,8 +133,8 @@ struct Workspace {
 
     /// `apply --yes`, expected to succeed and converge (or to find nothing to do).
     @discardableResult
-    func apply(_ arguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws -> SpawnResult {
-        let result = try labsync("apply", ["--yes"] + arguments)
+    func apply(_ arguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) async throws -> SpawnResult {
+        let result = try await labsync("apply", ["--yes"] + arguments)
         #expect(result.status == 0, "apply failed:\n\(result.stdoutText)\n\(result.stderrText)", sourceLocation: sourceLocation)
         let out = result.stdoutText
         #expect(out.contains("Converged: the hosts match the specs.") || out.contains("No changes."), "\(out)",
@@ -143,8 +143,8 @@ struct Workspace {
     }
 
     /// `plan --format json --detailed-exitcode`: the exit status and the decoded plan.
-    func plan(_ arguments: [String] = []) throws -> (status: Int32, plan: JSONPlan) {
-        let result = try labsync("plan", ["--format", "json", "--detailed-exitcode"] + arguments)
+    func plan(_ arguments: [String] = []) async throws -> (status: Int32, plan: JSONPlan) {
+        let result = try await labsync("plan", ["--format", "json", "--detailed-exitcode"] + arguments)
         guard result.status == 0 || result.status == 2 else {
             throw SpawnError("plan exited \(result.status):\n\(result.stdoutText)\n\(result.stderrText)")
         }
@@ -196,11 +196,11 @@ func modificationTime(_ path: String) -> Double? {
 }
 
 /// Waits until `condition` holds, polling; false after `timeout` seconds.
-func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+func waitUntil(timeout: Double, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }
-        usleep(50_000)
+        try? await Task.sleep(for: .milliseconds(50))
     }
     return condition()
 }
