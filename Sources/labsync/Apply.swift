@@ -32,6 +32,12 @@ struct Apply: AsyncParsableCommand {
     @Option(name: .customLong("env-parallelism"), help: "Environments applied at once on one host.")
     var environmentParallelism: Int = 4
 
+    func validate() throws {
+        if hostOptions.observationsFile != nil {
+            throw ValidationError("apply observes the hosts itself; --observations is for plan")
+        }
+    }
+
     func run() async throws {
         let saved = try planFile.map(Self.readPlan)
         if !yes && isatty(STDIN_FILENO) == 0 {
