@@ -194,6 +194,8 @@ class Handler(BaseHTTPRequestHandler):
         self.finish_with(200, body, content_type, form, headers)
 
     def finish_with(self, status, body, content_type, form, headers=None):
+        # Logged before answering: a client that has its answer finds it logged.
+        self.record(status, form)
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -203,7 +205,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
-        self.record(status, form)
 
 
 def main():
