@@ -31,7 +31,11 @@ struct Packages: AsyncParsableCommand {
     /// matches from the local name index (nothing if it was never refreshed).
     /// The completion script passes the whole command line, so a `--state-dir`
     /// given there is honoured.
-    static let nameCompletion = CompletionKind.custom { words, _, prefix in
+    static let nameCompletion = CompletionKind.custom { words, index, lastWordPrefix in
+        // argument-parser 1.8 cuts the prefix from the *last* word, which is
+        // wrong when options follow the name (`versions sci<TAB> --python 3.12`):
+        // the word being completed is words[index].
+        let prefix = words.indices.contains(index) ? words[index] : lastWordPrefix
         var given: String?
         if let i = words.firstIndex(of: "--state-dir"), i + 1 < words.count { given = words[i + 1] }
         if let w = words.first(where: { $0.hasPrefix("--state-dir=") }) { given = String(w.dropFirst("--state-dir=".count)) }
