@@ -123,11 +123,21 @@ public struct IndexClient: Sendable {
 
     /// The project list of the first index URL (the one `refresh` loads).
     public func projectList() async throws(IndexError) -> (names: [String], response: CachedResponse) {
+        let response = try await projectListResponse()
+        return (try Self.projectNames(response), response)
+    }
+
+    /// The project list response, unparsed: parsing 700,000 names is the
+    /// expensive part, and an unchanged list (304) need not be parsed at all.
+    public func projectListResponse() async throws(IndexError) -> CachedResponse {
         guard let base = indexURLs.first, let url = URL(string: base) else {
             throw IndexError(.invalidArgument, "no index URL to read the project list from (noIndex is set)")
         }
-        let response = try await cache.get(url, accept: SimpleAPI.accept)
-        return (try SimpleAPI.projectNames(response.body, contentType: response.contentType), response)
+        return try await cache.get(url, accept: SimpleAPI.accept)
+    }
+
+    public static func projectNames(_ response: CachedResponse) throws(IndexError) -> [String] {
+        try SimpleAPI.projectNames(response.body, contentType: response.contentType)
     }
 
     /// Every file of `project` on every configured index and find-links place.

@@ -70,13 +70,14 @@ struct Packages: AsyncParsableCommand {
             let tty = isatty(STDERR_FILENO) == 1
             if tty { FileHandle.standardError.write(Data("downloading the project list from \(url)…".utf8)) }
             do throws(IndexError) {
-                let (list, response) = try await client.projectList()
+                let response = try await client.projectListResponse()
                 if response.notModified, let info = try? names.open().info(),
                    info.indexURL == client.indexURLs.first, info.validator == response.validator {
                     if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                     say("up to date: \(info.count) names from \(url) (not modified since \(info.refreshedAt ?? "the last refresh"))")
                     return
                 }
+                let list = try IndexClient.projectNames(response)
                 var progress: (@Sendable (Int, Int) -> Void)?
                 if tty {
                     progress = { done, total in
@@ -177,6 +178,7 @@ struct Packages: AsyncParsableCommand {
 
         @Argument var queries: String
         @Option var limit = 20
+        @Option(name: .customLong("slowest")) var showSlowest = 0
         @OptionGroup var state: StateOptions
 
         func run() async throws {
@@ -184,11 +186,19 @@ struct Packages: AsyncParsableCommand {
             do throws(IndexError) {
                 let reader = try NameIndex(stateDirectory: state.resolved).open()
                 var times: [Double] = []
+                var slowest: [(Double, String)] = []
                 var found = 0
                 for query in lines {
                     let start = DispatchTime.now().uptimeNanoseconds
                     found += try reader.search(query, limit: limit).count
-                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                    times.append(elapsed)
+                    slowest.append((elapsed, query))
+                }
+                if showSlowest > 0 {
+                    for (time, query) in slowest.sorted(by: { $0.0 > $1.0 }).prefix(showSlowest) {
+                        printError(String(format: "%8.2f ms  ", time) + query)
+                    }
                 }
                 times.sort()
                 func pct(_ p: Double) -> String { String(format: "%.2f", times[min(times.count - 1, Int(Double(times.count) * p))]) }
