@@ -25,20 +25,39 @@ public struct IndexCheck: Sendable {
         var requirement: Located<Requirement>
         var settings: IndexSettings?
         var python: String?
+        var platform: String
+    }
+
+    /// Where an env's packages will be installed, as observed (for `plan`).
+    public struct ObservedTarget: Sendable, Hashable {
+        public var python: String
+        public var platform: String
+        public init(python: String, platform: String) {
+            self.python = python
+            self.platform = platform
+        }
     }
 
     /// Checks the environments and returns one error per failing requirement.
-    /// `pythonOverride` maps an env name to the Python observed for it (plan).
-    public func check(_ specs: SpecSet, pythonOverride: [String: String] = [:]) async -> [Diagnostic] {
+    /// `observed` maps an env name to the Pythons observed for it on its
+    /// hosts (plan); they replace what the spec says.
+    public func check(_ specs: SpecSet, observed: [String: Set<ObservedTarget>] = [:]) async -> [Diagnostic] {
         let hosts = Dictionary(specs.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var items: [Item] = []
         for env in specs.environments where env.state == .present {
             var settings = env.index
             if settings == nil, case .host(let name) = env.target.value { settings = hosts[name]?.index }
-            var python: String?
-            if case .minor(let m) = env.python { python = "3.\(m)" }
-            if let observed = pythonOverride[env.name] { python = observed }
-            items += env.requirements.map { Item(requirement: $0, settings: settings, python: python) }
+            var targets: [(python: String?, platform: String)] = []
+            if let seen = observed[env.name], !seen.isEmpty {
+                targets = seen.sorted { ($0.python, $0.platform) < ($1.python, $1.platform) }.map { ($0.python, $0.platform) }
+            } else if case .minor(let m) = env.python {
+                targets = [("3.\(m)", platform)]
+            } else {
+                targets = [(nil, platform)]
+            }
+            for target in targets {
+                items += env.requirements.map { Item(requirement: $0, settings: settings, python: target.python, platform: target.platform) }
+            }
         }
         let cacheDirectory = stateDirectory.appendingPathComponent("package-index/http")
         let names = try? NameIndex(stateDirectory: stateDirectory).open()
@@ -84,7 +103,7 @@ public struct IndexCheck: Sendable {
                 diagnostics.append(.error(location, "\(requirement.name): cannot check against the package index: \(error.message)"))
             case .success(let files):
                 if requirement.marker != nil { continue }
-                if let message = Self.problem(requirement, files: files, python: item.python, platform: platform) {
+                if let message = Self.problem(requirement, files: files, python: item.python, platform: item.platform) {
                     diagnostics.append(.error(location, message))
                 }
             case nil:
