@@ -176,3 +176,47 @@ import Testing
         #expect(errors == ["env.yaml:11:7: error: numpy==2.2.0: no release of numpy matches ==2.2.0 (newest: 2.3.0rc1)"], "\(errors)")
     }
 }
+
+extension PipScenarios {
+    /// `plan --check-index` over the real loopback sshd: the Python checked is
+    /// the one observed on the host, not the spec's `"3"`.
+    @Suite struct PackagesPlanCheck {
+        @Test func planChecksTheObservedPython() async throws {
+            let f = try await PackagesCommandTests.Fixture()
+            defer { Task { await f.stop() } }
+            let w = try Workspace("packages-plan")
+            defer { w.cleanUp() }
+            try w.write("env.yaml", """
+                apiVersion: labsync/v1
+                kind: PythonEnvironment
+                metadata: {name: checked}
+                spec:
+                  host: loopback
+                  root: \(w.root)
+                  python: "3"
+                  index: {url: "\(f.url)"}
+                  packages: ["cp312-only", "pure-lib>=1"]
+
+                """)
+            // Without a Python to go by, validate checks names and specifiers only.
+            let validate = try await LabsyncBinary.runAsync(["validate", "--check-index", w.repo, "--state-dir", w.state])
+            #expect(validate.status == 0, "\(validate.stderrText)")
+
+            let result = try await Spawn.offPool { try w.labsync("plan", ["--check-index"]) }
+            // The host is this machine: its default python3 is /usr/bin/python3.
+            let host = try Spawn.check(["/usr/bin/python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if host == "3.12" {
+                #expect(result.status == 0 || result.status == 2)
+            } else {
+                #expect(result.status == 1, "\(result.stdoutText)\n\(result.stderrText)")
+                let minor = host
+                #expect(result.stderrText.contains(
+                    "env.yaml:9:14: error: cp312-only: no release of cp312-only has a file installable on Python \(minor)"),
+                    "\(result.stderrText)")
+                #expect(!result.stderrText.contains("pure-lib"))
+                #expect(result.stdoutText == "")
+            }
+        }
+    }
+}
