@@ -53,6 +53,7 @@ demo: build
 
 bench: build
 	scripts/bench.sh
+	scripts/bench-packages.sh
 
 clean:
 	rm -rf .build .tools

@@ -74,7 +74,8 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "LabsyncTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "LabsyncTestSupport"]),
-        .testTarget(name: "PackageIndexTests", dependencies: ["PackageIndex", "LabsyncTestSupport"]),
+        .testTarget(name: "PackageIndexTests", dependencies: ["PackageIndex", "LabsyncTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "labsyncTests", dependencies: ["LabsyncTestSupport"]),
     ]
 )

@@ -9,5 +9,5 @@ struct Labsync: AsyncParsableCommand {
             Exit codes: 0 success, 1 error (invalid specs, unreachable host, failed step), \
             2 changes pending (plan --detailed-exitcode).
             """,
-        subcommands: [Validate.self, PlanCommand.self, Apply.self, Status.self, Export.self, Hosts.self])
+        subcommands: [Validate.self, PlanCommand.self, Apply.self, Status.self, Export.self, Hosts.self, Packages.self])
 }

@@ -26,12 +26,18 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when there are changes, 0 when there are none.")
     var detailedExitcode = false
 
+    @Flag(name: .customLong("check-index"), help: "Before planning, check every requirement against its package index for the Python each host has (see `validate --check-index`).")
+    var checkIndex = false
+
     func run() async throws {
         let session = try await Session.open(repository, hostOptions)
         var reconciliation = session.reconciliation
         reconciliation.options.prune = try pruneOptions.check(session)
         let report = await session.observe()
         await session.close()
+        if checkIndex, !(await PackageCheck.plan(session.specs, report, stateDirectory: repository.resolvedStateDirectory)) {
+            throw ExitCode.failure
+        }
         let plan = reconciliation.plan(report)
         let text = plan.rendered(as: format)
         if let out {

@@ -12,6 +12,10 @@ struct Validate: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
+    @Flag(name: .customLong("check-index"),
+          help: "Also ask each environment's package index that every requirement names a project with a release installable on its Python (see `labsync packages`).")
+    var checkIndex = false
+
     func validate() throws {
         if path != nil && (repository.repo != nil || repository.ref != nil) {
             throw ValidationError("give either PATH or --repo/--ref, not both")
@@ -26,6 +30,14 @@ struct Validate: AsyncParsableCommand {
             let count = result.diagnostics.filter { $0.severity == .error }.count
             printError("\(count) error\(count == 1 ? "" : "s")\(at)")
             throw ExitCode.failure
+        }
+        if checkIndex {
+            let problems = await PackageCheck.run(result.specs, stateDirectory: repository.resolvedStateDirectory)
+            for problem in problems { printError(problem.description) }
+            guard problems.isEmpty else {
+                printError("\(problems.count) error\(problems.count == 1 ? "" : "s")\(at)")
+                throw ExitCode.failure
+            }
         }
         say("\(result.specs.summary): valid\(at)")
     }

@@ -1,2 +1,0 @@
-// Package index client and local name index (issue 7).
-import Specs
