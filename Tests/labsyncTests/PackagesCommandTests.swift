@@ -202,7 +202,7 @@ extension PipScenarios {
             let validate = try await LabsyncBinary.runAsync(["validate", "--check-index", w.repo, "--state-dir", w.state])
             #expect(validate.status == 0, "\(validate.stderrText)")
 
-            let result = try await Spawn.offPool { try w.labsync("plan", ["--check-index"]) }
+            let result = try await w.labsync("plan", ["--check-index"])
             // The host is this machine: its default python3 is /usr/bin/python3.
             let host = try Spawn.check(["/usr/bin/python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
                 .trimmingCharacters(in: .whitespacesAndNewlines)
