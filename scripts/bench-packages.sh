@@ -68,7 +68,7 @@ for i in range(int(sys.argv[2])):
     else:
         print("".join(rng.choice("qwxzjk0123456789") for _ in range(rng.randint(3, 6))))
 PY
-"$bin/labsync" packages bench-search "$work/queries" --state-dir "$state"
+"$bin/labsync" packages bench-search "$work/queries" --state-dir "$state" --slowest "${BENCH_SHOW_SLOWEST:-0}"
 
 runs=50
 times=$(for q in $(head -n $runs "$work/queries"); do

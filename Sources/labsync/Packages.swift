@@ -150,25 +150,25 @@ struct Packages: AsyncParsableCommand {
         }
 
         func perform() async throws(IndexError) {
-                let target = try InstallTarget(python: python, platform: platform)
-                let client = IndexClient(settings: nil, overrideURL: index ?? IndexClient.defaultIndexURL,
-                                         cacheDirectory: Packages.httpCache(state.resolved))
-                let files: [IndexFile]
-                do throws(IndexError) {
-                    files = try await client.files(project: name)
-                } catch {
-                    guard error.kind == .projectNotFound else { throw error }
-                    var message = error.message
-                    if let close = try? NameIndex(stateDirectory: state.resolved).open().closest(to: name), !close.isEmpty {
-                        message += "; did you mean \(close.joined(separator: ", "))?"
-                    }
-                    throw IndexError(.projectNotFound, message)
+            let target = try InstallTarget(python: python, platform: platform)
+            let client = IndexClient(settings: nil, overrideURL: index ?? IndexClient.defaultIndexURL,
+                                     cacheDirectory: Packages.httpCache(state.resolved))
+            let files: [IndexFile]
+            do throws(IndexError) {
+                files = try await client.files(project: name)
+            } catch {
+                guard error.kind == .projectNotFound else { throw error }
+                var message = error.message
+                if let close = try? NameIndex(stateDirectory: state.resolved).open().closest(to: name), !close.isEmpty {
+                    message += "; did you mean \(close.joined(separator: ", "))?"
                 }
-                let versions = Installability(target: target).installableVersions(files, project: name)
-                guard !versions.isEmpty else {
-                    throw IndexError(.projectNotFound, "\(normalizePackageName(name)): no version has a file installable on \(target)")
-                }
-                for version in versions { say(version.description) }
+                throw IndexError(.projectNotFound, message)
+            }
+            let versions = Installability(target: target).installableVersions(files, project: name)
+            guard !versions.isEmpty else {
+                throw IndexError(.projectNotFound, "\(normalizePackageName(name)): no version has a file installable on \(target)")
+            }
+            for version in versions { say(version.description) }
         }
     }
 

@@ -13,7 +13,7 @@ struct Validate: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
 
     @Flag(name: .customLong("check-index"),
-          help: "Also ask each environment's package index that every requirement names a project with a release installable on its Python (see `labsync packages`).")
+          help: "Also ask each environment's package index that every requirement names a project with a release installable on its python: \"3.X\" (CPython on manylinux_2_36_x86_64). For \"3\" and latest only the name and the specifier are checked; for a requirement with a marker only the name.")
     var checkIndex = false
 
     func validate() throws {

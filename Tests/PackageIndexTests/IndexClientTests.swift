@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func unreachableIndexIsAnError() async throws {
-        // A port nobody listens on: bind, read the port, close.
+        // Port 9 (discard): nothing listens there on a test machine.
         let client = IndexClient(settings: IndexSettings(url: "http://127.0.0.1:9/simple/"), cacheDirectory: nil)
         do {
             _ = try await client.files(project: "numpy")
