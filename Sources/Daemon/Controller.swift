@@ -104,20 +104,25 @@ public actor DaemonController: Service {
     }
 
     /// Wakes the loop every interval (with jitter), and when a failing host's
-    /// retry time comes before that.
+    /// retry time comes. Looks again at least every second: a reconcile may have
+    /// set a retry time sooner than the next interval.
     private func timerLoop() async {
         var nextInterval = Date().addingTimeInterval(jittered(configuration.interval.seconds))
+        var firedRetries = Set<Date>()
         while !Task.isCancelled {
-            let now = Date()
-            let retry = backoff.values.compactMap(\.retryAt).filter { $0 > now }.min()
-            let next = min(nextInterval, retry ?? .distantFuture)
             status.nextReconcileAt = nextInterval
-            try? await Task.sleep(for: .milliseconds(max(10, Int64(next.timeIntervalSinceNow * 1000))))
+            let pause = min(1, max(0.01, nextInterval.timeIntervalSinceNow))
+            try? await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
             if Task.isCancelled { return }
-            if Date() >= nextInterval {
-                nextInterval = Date().addingTimeInterval(jittered(configuration.interval.seconds))
+            let now = Date()
+            if now >= nextInterval {
+                nextInterval = now.addingTimeInterval(jittered(configuration.interval.seconds))
                 trigger(.interval)
-            } else if let retry, Date() >= retry {
+                continue
+            }
+            let due = Set(backoff.values.compactMap(\.retryAt).filter { $0 <= now && !firedRetries.contains($0) })
+            if !due.isEmpty {
+                firedRetries = firedRetries.union(due).filter { $0 > now.addingTimeInterval(-3600) }
                 trigger(.retry)
             }
         }

@@ -31,11 +31,11 @@ extension PipScenarios {
 
             // A pushed commit that adds a package: applied within an interval.
             let rev2 = try world.git.commit(files: ["app.yaml": w.environment("app", packages: ["alpha==1.0", "gamma"])], message: "gamma")
-            daemon.wait("gamma applied", timeout: 30) { daemon.applied() == rev2 && w.packages("app")["gamma"] == "1.0" }
+            daemon.wait("gamma applied", timeout: 90) { daemon.applied() == rev2 && w.packages("app")["gamma"] == "1.0" }
 
             // Drift made by hand: restored by the next interval.
             try w.pipByHand("app", ["uninstall", "--yes", "gamma"])
-            daemon.wait("gamma restored", timeout: 30) { w.packages("app")["gamma"] == "1.0" }
+            daemon.wait("gamma restored", timeout: 90) { w.packages("app")["gamma"] == "1.0" }
 
             // An invalid commit (one bad document) that would also add delta: nothing
             // is applied, the status shows applied ≠ attempted with the error, and the
@@ -82,7 +82,7 @@ extension PipScenarios {
             #expect(w.packages("app")["gamma"] == nil, "suspended: nothing is changed")
             #expect(try HTTP.get(daemon.port, "/").text.contains("maintenance"))
             #expect(try world.labsync(["resume"]).status == 0)
-            daemon.wait("gamma restored after resume", timeout: 30) { w.packages("app")["gamma"] == "1.0" }
+            daemon.wait("gamma restored after resume", timeout: 90) { w.packages("app")["gamma"] == "1.0" }
 
             #expect(daemon.terminate() == 0, "\(contents(daemon.log).suffix(2000))")
 
@@ -105,7 +105,7 @@ extension PipScenarios {
                                        headers: ["X-Hub-Signature-256": "sha256=" + (try hmacHex(key: "hook-s3cret", body: body)),
                                                  "X-GitHub-Event": "push"], body: body)
             #expect(signed.status == 202, "\(signed.text)")
-            daemon.wait("rev4 applied at once on the GitHub webhook", timeout: 30) {
+            daemon.wait("rev4 applied at once on the GitHub webhook", timeout: 90) {
                 daemon.applied() == rev4 && w.packages("app")["delta"] == "1.0"
             }
             let status4 = try daemon.status()
@@ -115,7 +115,7 @@ extension PipScenarios {
                                             message: "drop delta")
             #expect(try HTTP.post(daemon.port, "/hooks/git", headers: ["X-Gitlab-Token": "nope"], body: body).status == 401)
             #expect(try HTTP.post(daemon.port, "/hooks/git", headers: ["X-Gitlab-Token": "hook-s3cret", "X-Gitlab-Event": "Push Hook"], body: body).status == 202)
-            daemon.wait("rev5 applied at once on the GitLab webhook", timeout: 30) {
+            daemon.wait("rev5 applied at once on the GitLab webhook", timeout: 90) {
                 daemon.applied() == rev5 && w.packages("app")["delta"] == nil
             }
             #expect(daemon.terminate() == 0)
@@ -177,17 +177,19 @@ extension PipScenarios {
                 "one.yaml": w.environment("one", packages: ["alpha==1.0"]),
                 "two.yaml": w.environment("two", packages: ["gamma"]),
                 "three.yaml": w.environment("three", packages: ["zeta"]),
-            ], message: "three envs")
+                "four.yaml": w.environment("four", packages: ["beta"]),
+                "five.yaml": w.environment("five", packages: ["delta"]),
+            ], message: "five envs")
             // One environment at a time: a run of several seconds to watch.
             let daemon = try world.start(["--interval", "10m", "--env-parallelism", "1", "--shutdown-timeout", "90s"])
             var runID = 0
-            daemon.wait("a run in progress", timeout: 60) {
+            daemon.wait("a run in progress", timeout: 120) {
                 runID = (try daemon.status())["runningRun"] as? Int ?? 0
                 return runID > 0
             }
             try #require(runID > 0)
             // Some output of the first step before looking.
-            daemon.wait("the first lines of the run", timeout: 60) {
+            daemon.wait("the first lines of the run", timeout: 120) {
                 try HTTP.get(daemon.port, "/api/runs/\(runID)/log?format=text").text.contains("create-env")
             }
 
@@ -196,6 +198,8 @@ extension PipScenarios {
             #expect(dom.contains("id=\"log\""), "\(dom)")
             #expect(dom.contains("create-env PythonEnvironment/"), "\(dom)")
             #expect(dom.contains("class=\"line"), "\(dom)")
+            #expect(dom.contains("id=\"run-result\">running<"), "\(dom)")
+            #expect(dom.contains("new EventSource('/api/runs/\(runID)/log?after="), "the page follows the log live: \(dom)")
             try Chromium.screenshot("http://127.0.0.1:\(daemon.port)/runs/\(runID)", name: "daemon-live-run")
 
             // `labsync logs` of the running run, and a follower to the end.
@@ -222,7 +226,7 @@ extension PipScenarios {
             // The next start converges (nothing left to do) and shows it.
             let again = try world.start(["--interval", "10m"])
             again.wait("all in sync after restart", timeout: 60) {
-                ["one", "two", "three"].allSatisfy { again.state("loopback", "PythonEnvironment/\($0)") == "in-sync" }
+                ["one", "two", "three", "four", "five"].allSatisfy { again.state("loopback", "PythonEnvironment/\($0)") == "in-sync" }
             }
             #expect(w.packages("one") == ["alpha": "1.0"] && w.packages("two") == ["gamma": "1.0"] && w.packages("three") == ["zeta": "1.0", "eta": "1.0"])
             let sse = try HTTP.events(again.port, "/api/runs/\(runID)/log", timeout: 10)

@@ -17,6 +17,12 @@ struct DaemonWorld {
     let git: GitFixture
     let hostYAML: String
     let port: Int
+    private let started = StartedProcesses()
+
+    /// Daemons this world started, killed by `cleanUp` if a failed test left them running.
+    final class StartedProcesses: @unchecked Sendable {
+        var list: [BackgroundProcess] = []
+    }
 
     init(_ name: String, files: [String: String]) throws {
         w = try Workspace("daemon-\(name)")
@@ -27,7 +33,13 @@ struct DaemonWorld {
         port = try SSHServer.freePort()
     }
 
-    func cleanUp() { w.cleanUp() }
+    func cleanUp() {
+        for process in started.list where process.isRunning {
+            process.kill(SIGKILL)
+            _ = process.wait(timeout: 10)
+        }
+        w.cleanUp()
+    }
 
     var stateURL: URL { URL(fileURLWithPath: w.state) }
 
@@ -37,6 +49,7 @@ struct DaemonWorld {
         let argv = [LabsyncBinary.path, "daemon", "--repo", git.path, "--state-dir", w.state,
                     "--listen", "127.0.0.1:\(port)"] + arguments
         let process = try Spawn.start(argv, env: env, stdoutPath: log, stderrPath: log)
+        started.list.append(process)
         let daemon = DaemonProcess(process: process, port: port, log: log)
         #expect(waitUntil(timeout: 30) { (try? HTTP.get(port, "/healthz").status) == 200 }, "the daemon never served /healthz:\n\(contents(log))")
         return daemon
@@ -252,7 +265,10 @@ struct PrometheusText {
     }
 }
 
-/// Headless Chromium (Debian's `chromium`): the DOM after scripts ran, and a screenshot.
+/// Headless Chromium (Debian's `chromium`): the DOM once the page loaded, and a
+/// screenshot. Not `--virtual-time-budget`: virtual time stands still while a
+/// request is open, and a live run page keeps its event stream open (measured:
+/// the dump then waits for the run to end).
 enum Chromium {
     static var binary: String {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "chromium"
@@ -260,7 +276,7 @@ enum Chromium {
 
     static func flags(_ profile: String) -> [String] {
         ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-         "--user-data-dir=\(profile)", "--virtual-time-budget=3000"]
+         "--user-data-dir=\(profile)", "--timeout=15000"]
     }
 
     static func dumpDOM(_ url: String) throws -> String {
