@@ -7,7 +7,7 @@ import Specs
 
 /// Why a reconcile runs.
 public enum Trigger: String, Sendable {
-    case start, interval, webhook, retry, resume
+    case start, interval, webhook, retry
 }
 
 /// The daemon's single worker: fetch → validate → observe → plan → apply, one
@@ -235,7 +235,6 @@ public actor DaemonController: Service {
         let runID: Int64
         do {
             runID = try journal.begin(kind: .daemonApply, trigger: trigger.rawValue, revision: revision, plan: plan)
-            try journal.setPlan(run: runID, plan)
         } catch {
             logger.error("cannot record the run, not applying: \(error)")
             return ([], ObservationReport())
@@ -282,7 +281,6 @@ public actor DaemonController: Service {
         guard let id = try? journal.begin(kind: .daemonApply, trigger: trigger.rawValue, revision: revision,
                                           hosts: Array(report.observations.keys) + Array(failedHosts), plan: plan)
         else { return }
-        try? journal.setPlan(run: id, plan)
         for (host, message) in report.failures { try? journal.addLine(run: id, host: host, stream: .labsync, "FAILED: \(message)") }
         let result: JournalRun.Result = failedHosts.isEmpty && plan.errors.isEmpty ? .noChanges : .failed
         try? journal.finish(run: id, result: result, summary: plan.oneLineSummary)

@@ -28,7 +28,6 @@ struct CLIRunRecord {
         guard let journal = repository.openJournal() else { return nil }
         do {
             let id = try journal.begin(kind: kind, trigger: "cli", revision: revision, plan: plan)
-            try journal.setPlan(run: id, plan)
             return CLIRunRecord(journal: journal, id: id)
         } catch {
             printError("warning: this run is not recorded: \(error)")
@@ -85,9 +84,6 @@ struct History: AsyncParsableCommand {
             ])
         }
         say(table(rows))
-        for run in runs.prefix(1) where run.summary != nil {
-            say("\nrun \(run.id): \(run.summary!)")
-        }
     }
 }
 

@@ -154,10 +154,12 @@ public final class Journal: Sendable {
 
     // MARK: Writing
 
-    /// Starts a run (result `running`) and returns its id.
+    /// Starts a run (result `running`) and returns its id. The hosts recorded are
+    /// `hosts` and those the plan names.
     public func begin(kind: JournalRun.Kind, trigger: String, revision: String?, hosts: [String] = [],
                       plan: Plan? = nil) throws -> Int64 {
         let planJSON = plan.map(Self.json)
+        let hosts = hosts + (plan.map(Self.hosts(of:)) ?? [])
         return try write { db in
             try db.execute(sql: """
                 INSERT INTO run (kind, trigger, revision, startedAt, result, plan, pid, machine)
@@ -175,7 +177,7 @@ public final class Journal: Sendable {
     /// Records the plan a run made (and the hosts it names).
     public func setPlan(run: Int64, _ plan: Plan) throws {
         let planJSON = redactor.redact(Self.json(plan))
-        let hosts = Set(plan.steps.map(\.host) + plan.errors.map(\.host) + plan.drift.map(\.host))
+        let hosts = Self.hosts(of: plan)
         try write { db in
             try db.execute(sql: "UPDATE run SET plan = ?, revision = COALESCE(revision, ?) WHERE id = ?",
                            arguments: [planJSON, plan.revision, run])
@@ -355,6 +357,10 @@ public final class Journal: Sendable {
             revision: row["revision"], startedAt: Date(timeIntervalSince1970: row["startedAt"]),
             finishedAt: (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
             result: result, summary: row["summary"], hosts: hosts, planJSON: row["plan"], pid: row["pid"])
+    }
+
+    static func hosts(of plan: Plan) -> [String] {
+        Array(Set(plan.steps.map(\.host) + plan.errors.map(\.host) + plan.drift.map(\.host)))
     }
 
     static func json(_ plan: Plan) -> String {
