@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 TOOLS := .tools/venv
 PY := $(TOOLS)/bin/python
-APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev libsqlite3-dev pkg-config openssh-server python3-venv python3-pip sudo git util-linux
+APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev libsqlite3-dev pkg-config openssh-server python3-venv python3-pip sudo git util-linux chromium openssl
 PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3
 
 .PHONY: deps build debug test test-unit test-python demo bench clean

@@ -51,8 +51,10 @@ struct Apply: AsyncParsableCommand {
         reconciliation.options.prune = try pruneOptions.check(session)
 
         let plan = reconciliation.plan(await session.observe())
+        let record = CLIRunRecord.begin(repository, kind: .apply, revision: session.revision, plan: plan)
         if let saved, !saved.hasSameChanges(as: plan) {
             await session.close()
+            record?.finish(.cancelled, "the saved plan is stale")
             printError("""
                 error: the saved plan is stale: the hosts or the specs changed since it was made. \
                 Nothing was applied; run `labsync plan` again.
@@ -62,6 +64,7 @@ struct Apply: AsyncParsableCommand {
         say(plan.rendered(as: .text))
         if plan.isEmpty {
             await session.close()
+            record?.finish(plan.errors.isEmpty ? .noChanges : .failed, plan.oneLineSummary)
             if !plan.errors.isEmpty { throw ExitCode.failure }
             return
         }
@@ -69,13 +72,19 @@ struct Apply: AsyncParsableCommand {
             say("Apply these changes? Only 'yes' is accepted: ", newline: false)
             guard readLine() == "yes" else {
                 await session.close()
+                record?.finish(.cancelled, "not confirmed")
                 say("Apply cancelled.")
                 throw ExitCode.failure
             }
         }
 
         let printer = ProgressPrinter(verbose: verbose)
-        let results = await reconciliation.apply(plan, owner: lockOwner()) { printer.handle($0) }
+        let recorder = record.map { RunRecorder(journal: $0.journal, run: $0.id) }
+        let results = await reconciliation.apply(plan, owner: lockOwner()) { event in
+            printer.handle(event)
+            recorder?.handle(event)
+        }
+        recorder?.recordResults(results)
         var failed = false
         for result in results {
             if let error = result.error { failed = true; printError("error: \(result.host): \(error)") }
@@ -100,6 +109,9 @@ struct Apply: AsyncParsableCommand {
             say("Not converged: \(after.steps.count) step(s) remain; run apply again or see the errors above.")
             failed = true
         }
+        record?.finish(failed || !plan.errors.isEmpty ? .failed : .succeeded,
+                       after.isEmpty && after.errors.isEmpty ? "converged" : "not converged: \(after.steps.count) step(s) remain")
+        if let record { say("Recorded as run \(record.id): `labsync logs \(record.id)` shows its output.") }
         if failed || !plan.errors.isEmpty { throw ExitCode.failure }
     }
 

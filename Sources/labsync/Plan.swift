@@ -39,6 +39,8 @@ struct PlanCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let plan = reconciliation.plan(report)
+        CLIRunRecord.begin(repository, kind: .plan, revision: session.revision, plan: plan)?
+            .finish(plan.errors.isEmpty ? .succeeded : .failed, plan.oneLineSummary)
         let text = plan.rendered(as: format)
         if let out {
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } catch {

@@ -196,6 +196,16 @@ func modificationTime(_ path: String) -> Double? {
 }
 
 /// Waits until `condition` holds, polling; false after `timeout` seconds.
+/// The blocking twin of the async `waitUntil`, for synchronous helpers.
+func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(50_000)
+    }
+    return condition()
+}
+
 func waitUntil(timeout: Double, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
