@@ -22,7 +22,9 @@ import Testing
         let error = try #require(await remoteError { _ = try await ssh.run(RemoteCommand("id", become: .sudo), timeout: .seconds(20)) })
         #expect(error.kind == .sudoRequiresPassword, "\(error)")
         #expect(error.message.contains("NOPASSWD"))
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Failing fast is shown by the kind: a prompt would have run into the
+        // 20 s timeout (`.commandTimeout`) instead.
+        _ = start
     }
 
     @Test func argumentsArriveUnchanged() async throws {
@@ -108,10 +110,12 @@ import Testing
         defer { server.stop() }
         let ssh = SSHTransport(endpoint: server.endpoint())
         let start = ContinuousClock.now
-        let error = try #require(await remoteError { _ = try await ssh.run(RemoteCommand("sleep", ["30"]), timeout: .seconds(1)) })
+        let error = try #require(await remoteError { _ = try await ssh.run(RemoteCommand("sleep", ["600"]), timeout: .seconds(1)) })
         #expect(error.kind == .commandTimeout)
         #expect(error.message.contains("sleep"))
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Far below the command's own 600 s: the timeout ended it, not the command.
+        // (No tight bound: a loaded 2-core machine makes those flaky.)
+        #expect(ContinuousClock.now - start < .seconds(300))
         let next = try await ssh.run(RemoteCommand("echo", ["still here"]))
         #expect(next.stdoutText == "still here\n")
     }
@@ -121,7 +125,7 @@ import Testing
         defer { server.stop() }
         let ssh = SSHTransport(endpoint: server.endpoint())
         // Prints the pid of the sshd process serving this session.
-        let findSSHD = #"p=$PPID; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d' ' -f4 /proc/$p/stat); done; echo $p"#
+        let findSSHD = #"p=$PPID; while [ "$p" -gt 1 ] && [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d' ' -f4 /proc/$p/stat); done; echo $p"#
         let firstPID = try await ssh.run(RemoteCommand("/bin/sh", ["-c", findSSHD]), timeout: .seconds(10)).stdoutText
         // Kill this session's sshd process as soon as the command reports its pid.
         let start = ContinuousClock.now
@@ -135,7 +139,7 @@ import Testing
         #expect(error.kind == .connectionLost, "\(error)")
         #expect(error.description.contains("127.0.0.1:\(server.port)"))
         #expect(error.message.contains("sleep 30"))
-        #expect(ContinuousClock.now - start < .seconds(10))
+        _ = start  // `.connectionLost` (not `.commandTimeout`) shows the drop was noticed
 
         let again = try await ssh.run(RemoteCommand("/bin/sh", ["-c", findSSHD]), timeout: .seconds(10))
         #expect(again.succeeded)
@@ -152,18 +156,19 @@ import Testing
     @Test func manyHostsRunInParallelOffTheSharedPool() async throws {
         let server = try await SSHServer.start()
         defer { server.stop() }
-        // Four transports (as for four hosts), each blocked in `sleep 1`. If their
-        // blocking libssh2 calls ran on Swift's 2-thread pool this would take ≥ 2 s.
+        // Four transports (as for four hosts), each blocked in `sleep 5`. If their
+        // blocking libssh2 calls ran on Swift's 2-thread pool this would take ≥ 10 s
+        // (20 s one after another); sleeping costs no CPU, so load barely matters.
         let transports = (0..<4).map { _ in SSHTransport(endpoint: server.endpoint()) }
         for transport in transports { try await transport.connect() }
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for transport in transports {
-                group.addTask { _ = try await transport.run(RemoteCommand("sleep", ["1"])) }
+                group.addTask { _ = try await transport.run(RemoteCommand("sleep", ["5"])) }
             }
             try await group.waitForAll()
         }
-        #expect(ContinuousClock.now - start < .milliseconds(1800))
+        #expect(ContinuousClock.now - start < .milliseconds(9500))
     }
 
     @Test func twentyConcurrentCommandsKeepTheirOutput() async throws {
