@@ -97,6 +97,12 @@ struct DaemonCommand: AsyncParsableCommand {
             makeSource(repo: repository.repo!, ref: ref, stateDirectory: state,
                        hostKeyPolicy: repository.hostKeyPolicy(), credentials: credentials)
         }
+        if source(ref: repository.ref) is DirectorySource {
+            // Revisions are what the daemon validates, applies and remembers; a
+            // plain directory has none. A work tree with --ref is cloned like a repository.
+            printError("error: --repo \(repository.repo!) is a plain directory; the daemon follows a git repository (a URL, a bare repository, or a work tree with --ref BRANCH)")
+            throw ExitCode.failure
+        }
         let listen = listenAddress!
         let configuration = DaemonConfiguration(
             repo: repository.repo!, ref: repository.ref,

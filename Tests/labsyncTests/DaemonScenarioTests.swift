@@ -166,6 +166,35 @@ extension PipScenarios {
             #expect(daemon.terminate() == 0)
         }
 
+        /// SIGTERM when the running apply outlasts --shutdown-timeout: the daemon
+        /// still exits 0, the run is recorded interrupted with its lines, and the
+        /// next start converges.
+        @Test func shutdownTimeoutInterruptsTheRunAndTheNextStartConverges() throws {
+            let world = try DaemonWorld("interrupt", files: [:])
+            defer { world.cleanUp() }
+            let w = world.w
+            try world.git.commit(files: ["app.yaml": w.environment("app", packages: ["alpha==1.0", "gamma"])], message: "app")
+            let daemon = try world.start(["--interval", "10m", "--shutdown-timeout", "200ms"])
+            var runID = 0
+            daemon.wait("create-env under way", timeout: 120) {
+                runID = (try daemon.status())["runningRun"] as? Int ?? 0
+                let log = try HTTP.get(daemon.port, "/api/runs/\(runID)/log?format=text").text
+                return runID > 0 && log.contains("create-env")
+            }
+            #expect(daemon.terminate(timeout: 30) == 0, "\(contents(daemon.log).suffix(3000))")
+            let logs = try world.labsync(["logs", "\(runID)"])
+            #expect(logs.stdoutText.contains("create-env PythonEnvironment/app"), "\(logs.stdoutText)")
+            #expect(logs.stdoutText.contains("run \(runID): interrupted"), "\(logs.stdoutText)")
+
+            let again = try world.start(["--interval", "10m"])
+            again.wait("converged after the interrupted run", timeout: 120) {
+                let idle = try again.status()["runningRun"] == nil
+                return idle && again.state("loopback", "PythonEnvironment/app") == "in-sync"
+            }
+            #expect(w.packages("app") == ["alpha": "1.0", "gamma": "1.0"])
+            #expect(again.terminate() == 0)
+        }
+
         /// A live run seen from the CLI (`logs`, `logs --follow`), the API (SSE) and
         /// headless Chromium; SIGTERM in the middle of it lets it finish and exits 0;
         /// the next start converges.
