@@ -113,6 +113,9 @@ func apply(_ step: PlannedStep, to host: inout HostObservation) {
         }
         env.distributions.sort { $0.name < $1.name }
         setEnvironment(env)
+    default:
+        applyHubStep(step, to: &host)  // HubPlannerWorld.swift
+        return
     }
     if let marker = step.markerAfter, let path, var env = host.environment(at: path) {
         env.marker = marker
