@@ -6,6 +6,7 @@
 import Drivers
 import Foundation
 import Remote
+import Specs
 import Testing
 
 func applyHubStep(_ step: PlannedStep, to host: inout HostObservation) {
