@@ -146,7 +146,7 @@ public enum HubConfig {
             .dict([("name", .string("admin")), ("users", .list(admins(hub).map(PythonLiteral.string)))]),
             .dict([("name", .string("labsync")),
                    ("description", .string("labsync removes users the spec dropped")),
-                   ("scopes", .list(["list:users", "read:users", "delete:users"].map(PythonLiteral.string))),
+                   ("scopes", .list(["list:users", "read:users", "read:servers", "delete:users"].map(PythonLiteral.string))),
                    ("services", .list([.string(labsyncService)]))]),
         ]
         if hub.idleCulling != nil {

@@ -80,7 +80,7 @@ enum HubScripts {
 
     /// restart-hub: `$1` systemd (1|0), `$2` the public URL. On failure puts the
     /// previous config back (kept by configure-hub), restarts it, says DEGRADED.
-    static let restart = functions + #"""
+    static let restart = functions + "\n" + #"""
         systemd=$1; url=$2
         stop_hub "$systemd"
         start_hub "$systemd" || exit 1
@@ -263,7 +263,7 @@ enum HubScripts {
     /// process still running a program of the hub venv (users' servers, a
     /// stray proxy), and removes the venv, config, secrets, TLS files, state,
     /// unit and pidfile. Environments, Python and accounts stay.
-    static let removeHub = functions + #"""
+    static let removeHub = functions + "\n" + #"""
         systemd=$1
         stop_hub "$systemd"
         if [ "$systemd" = 1 ]; then systemctl disable labsync-hub.service >/dev/null 2>&1 || true; fi

@@ -63,10 +63,11 @@ public func environmentsByHost(_ specs: SpecSet) -> [String: [PythonEnvironmentS
     return byHost
 }
 
-/// Environments named in a present hub's `kernels` get `ipykernel` (unless they
-/// declare it): a kernel is useless without it.
+/// Environments named in a hub's `kernels` get `ipykernel` (unless they declare
+/// it): a kernel is useless without it. Also while the hub is `state: absent`,
+/// so removing the hub leaves its environments exactly as they were.
 func withKernelSupport(_ environments: [PythonEnvironmentSpec], hub: JupyterHubSpec?) -> [PythonEnvironmentSpec] {
-    guard let hub, hub.state == .present else { return environments }
+    guard let hub else { return environments }
     let kernels = Set(hub.kernels.map(\.value))
     return environments.map { env in
         guard env.state == .present, kernels.contains(env.name),
