@@ -44,7 +44,11 @@ private struct HubWorld {
     var state: String { directory + "/state" }
     var base: String { "https://127.0.0.1:\(port)" }
     let secret = "gloas-labsyncE2E-\(UInt32.random(in: 1_000_000...9_999_999))-secret"
-    let passwords = ["alice": "alice-pw-1", "bob": "bob-pw-2", "dave": "dave-pw-4"]
+    static let passwords = ["alice": "alice-pw-1", "bob": "bob-pw-2", "dave": "dave-pw-4"]
+    var passwords: [String: String] { Self.passwords }
+    /// crypt(3) hashes of `passwords`, made once (a new salt per spec write
+    /// would be a spec change).
+    let hashes: [String: String]
 
     init() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -59,7 +63,13 @@ private struct HubWorld {
         directory = try Spawn.makeTempDirectory(prefix: "hub-e2e").replacing("//", with: "/")
         chmod(directory, 0o755)
         port = try SSHServer.freePort()
-        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
+        var hashes: [String: String] = [:]
+        for (name, password) in Self.passwords {
+            hashes[name] = try Spawn.check(["openssl", "passwd", "-6", password])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        self.hashes = hashes
+        try FileManager.default.createDirectory(atPath: directory + "/repo", withIntermediateDirectories: true)
     }
 
     func cleanUp() {
@@ -151,9 +161,7 @@ private struct HubWorld {
         return text
     }
 
-    func hash(_ name: String) throws -> String {
-        try Spawn.check(["openssl", "passwd", "-6", passwords[name]!]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func hash(_ name: String) throws -> String { hashes[name]! }
 
     // MARK: commands
 
@@ -165,8 +173,14 @@ private struct HubWorld {
 
     @discardableResult
     func apply(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let start = Date()
         let result = try labsync("apply", ["--yes"])
         let output = result.stdoutText + result.stderrText
+        // Step timings, for whoever wonders where the test's minutes go.
+        print("hub e2e: apply (\(what)) took \(Int(Date().timeIntervalSince(start))) s:")
+        for line in output.split(separator: "\n") where line.contains(": done in") || line.contains("FAILED") {
+            print("  " + line)
+        }
         #expect(result.status == 0, "apply (\(what)) failed:\n\(output)\nhub log:\n\(tail(hubLog))",
                 sourceLocation: sourceLocation)
         return output
@@ -265,7 +279,20 @@ private struct HubWorld {
         let shadow = try String(contentsOfFile: "/etc/shadow", encoding: .utf8)
         #expect(shadow.split(separator: "\n").contains { $0.hasPrefix("\(user("bob")):!") }, "bob's account is locked")
 
-        // 5. GitLab: /hub/oauth_login sends the browser to GitLab with the client id.
+        // 5. A config that loads but cannot run (the proxy cannot read the
+        // certificate): the restart fails, the previous config comes back, the
+        // host is reported degraded, the hub keeps answering.
+        let broken = try hubSpec(removeBob: true)
+            + "  extraConfig: |\n    c.JupyterHub.ssl_cert = \"/nonexistent/labsync-e2e.pem\"\n"
+        try write("hub.yaml", broken)
+        let degraded = try labsync("apply", ["--yes"])
+        #expect(degraded.status != 0, "a broken config must fail the apply")
+        #expect((degraded.stdoutText + degraded.stderrText).contains("DEGRADED"),
+                "\(degraded.stdoutText)\(degraded.stderrText)")
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "\(base)/hub/login"]).stdoutText == "200",
+                "the previous config does not answer\n\(tail(hubLog))")
+
+        // 6. GitLab: /hub/oauth_login sends the browser to GitLab with the client id.
         try write("hub.yaml", hubSpec(removeBob: true, gitlab: true))
         var outputs: [String] = []
         for format in ["text", "markdown", "json"] {
@@ -288,14 +315,14 @@ private struct HubWorld {
         let argvs = try Spawn.run(["/bin/sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"])
         #expect(!argvs.stdoutText.contains(secret), "the secret is in a process's argv")
 
-        // 6. The idle culler stopped dave's server (timeout 40s, every 10s).
+        // 7. The idle culler stopped dave's server (timeout 40s, every 10s).
         let culled = waitUntil(timeout: 120) {
             guard let dave = try? apiUser(user("dave")) else { return false }
             return (dave["servers"] as? [String: Any])?.isEmpty ?? false
         }
         #expect(culled, "dave's idle server was not culled\n\(tail(hubLog))")
 
-        // 7. state: absent: nothing of the hub is left; the environments still work.
+        // 8. state: absent: nothing of the hub is left; the environments still work.
         try write("hub.yaml", hubSpec(removeBob: true, gitlab: true, absent: true))
         let removed = try apply("absent")
         #expect(!removed.contains("uninstall"), "removing the hub changed an environment:\n\(removed)")

@@ -23,9 +23,13 @@ enum HubScripts {
         stop_hub() {
           if [ "$1" = 1 ]; then systemctl stop labsync-hub.service 2>/dev/null; return 0; fi
           if hub_pid; then
+            # The idle culler ignores the SIGINT the hub stops services with, which
+            # costs 10 s per stop; it keeps no state, so it is ended first.
+            pkill -TERM -P "$pid" -f jupyterhub_idle_culler 2>/dev/null
             kill -TERM "$pid" 2>/dev/null
             i=0
-            while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+            # A zombie has an empty cmdline: gone, even where PID 1 is slow to reap it.
+            while grep -q . "/proc/$pid/cmdline" 2>/dev/null && [ "$i" -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
             kill -TERM -- "-$pid" 2>/dev/null
             kill -KILL "$pid" 2>/dev/null
           fi
@@ -48,11 +52,25 @@ enum HubScripts {
           echo $! > "$pidfile"
           cd / || true
         }
-        # Waits until the public URL's /hub/api answers 200 (the proxy, TLS and the hub).
+        # Waits until the public URL's /hub/api answers 200 (the proxy, TLS and the
+        # hub); gives up early when the hub process ($3, if given) has exited.
         wait_ready() {
           "$venv/bin/python" -c '
         import ssl, sys, time, urllib.request
         url = sys.argv[1] + "/hub/api"
+        pid = sys.argv[3] if len(sys.argv) > 3 else ""
+
+
+        def alive():
+            if not pid:
+                return True
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    return bool(f.read())  # a zombie has an empty cmdline
+            except OSError:
+                return False
+
+
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE  # a self-signed certificate, checked on this host only
@@ -64,9 +82,12 @@ enum HubScripts {
                         sys.exit(0)
             except Exception:
                 pass
+            if not alive():
+                print("labsync: the hub exited")
+                sys.exit(1)
             time.sleep(0.5)
         sys.exit(1)
-        ' "$1" "$2"
+        ' "$1" "$2" "$(if [ "$systemd" = 1 ]; then :; else cat "$pidfile" 2>/dev/null; fi)"
         }
         identity() {
           c=$(sha256sum < "$cfg" | cut -d" " -f1)
