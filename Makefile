@@ -6,12 +6,19 @@ TOOLS := .tools/venv
 PY := $(TOOLS)/bin/python
 APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev libsqlite3-dev pkg-config openssh-server python3-venv python3-pip sudo git util-linux chromium openssl
 PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3
+# JupyterHub end-to-end test (Tests/labsyncTests/HubEndToEndTests.swift): the
+# proxy from Debian (works with NodeSource's nodejs too, given NODE_PATH — see
+# Sources/Drivers/JupyterHub/HubLayout.swift), and a wheelhouse the test host
+# installs from with --no-index, downloaded once for /usr/bin/python3.
+HUB_APT := node-configurable-http-proxy openssl curl passwd
+HUB_WHEELHOUSE := .cache/wheelhouse/hub
+HUB_WHEELS := 'jupyterhub>=5,<6' jupyterlab 'oauthenticator>=16' jupyterhub-idle-culler ipykernel
 
 .PHONY: deps build debug test test-unit test-python demo bench clean
 
 # Idempotent: installs only what is missing.
-deps: $(TOOLS)/.done
-	@missing=""; for p in $(APT_PACKAGES); do \
+deps: $(TOOLS)/.done $(HUB_WHEELHOUSE)/.done
+	@missing=""; for p in $(APT_PACKAGES) $(HUB_APT); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -29,6 +36,11 @@ $(TOOLS)/.done:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv python3-pip; }
 	/usr/bin/python3 -m venv $(TOOLS)
 	$(PY) -m pip install -q $(PY_TOOLS)
+	touch $@
+
+$(HUB_WHEELHOUSE)/.done: $(TOOLS)/.done
+	mkdir -p $(HUB_WHEELHOUSE)
+	$(PY) -m pip download -q --disable-pip-version-check --only-binary :all: -d $(HUB_WHEELHOUSE) $(HUB_WHEELS)
 	touch $@
 
 build: deps

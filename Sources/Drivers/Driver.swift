@@ -10,6 +10,7 @@
 // printed, compared, golden-tested and reviewed with exactly what will run.
 
 import Remote
+import Specs
 
 public protocol Driver: Sendable {
     /// What the specs want on one host (for the pip driver: its environments).
@@ -49,6 +50,31 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
     /// package depends on, and installing afterwards restores anything shared.
     case uninstall
     case install
+    // JupyterHub (JupyterHubDriver). `ensure-proxy` is host-wide (apt);
+    // `install-hub` runs like an environment group (the hub venv), in parallel
+    // with the environments; every other hub step runs in the hub phase, after
+    // all environments (kernels need their env and ipykernel), one after
+    // another, in this order.
+    /// Host-wide: configurable-http-proxy from APT.
+    case ensureProxy = "ensure-proxy"
+    /// The hub venv /opt/labsync/hub: create it and/or install jupyterhub & co.
+    case installHub = "install-hub"
+    /// A PAM user's system account: created (home directory mode), password hash set.
+    case addUser = "add-user"
+    /// An existing account's password hash or lock state differs from the spec.
+    case updateUser = "update-user"
+    case registerKernel = "register-kernel"
+    case unregisterKernel = "unregister-kernel"
+    /// Self-signed key and certificate generated on the host.
+    case createCertificate = "create-certificate"
+    /// Secrets generated on the host if missing; config rendered, checked, moved in place.
+    case configureHub = "configure-hub"
+    /// Start or restart the service; wait for /hub/api; roll back on failure.
+    case restartHub = "restart-hub"
+    /// Deleted from the hub (REST API), system account locked or deleted.
+    case removeUser = "remove-user"
+    /// state: absent: service, venv, config, secrets, unit, kernels, state.
+    case removeHub = "remove-hub"
 
     public static func < (a: StepAction, b: StepAction) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -57,15 +83,29 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
     /// Terraform-like: `+` adds, `~` changes, `-` removes, `-/+` replaces.
     public var symbol: String {
         switch self {
-        case .ensurePython, .ensureUV, .createEnv: "+"
-        case .install: "~"
-        case .uninstall, .removeEnv: "-"
+        case .ensurePython, .ensureUV, .createEnv, .ensureProxy, .addUser, .registerKernel, .createCertificate: "+"
+        case .install, .installHub, .updateUser, .configureHub, .restartHub: "~"
+        case .uninstall, .removeEnv, .unregisterKernel, .removeUser, .removeHub: "-"
         case .recreateEnv: "-/+"
         }
     }
 
     /// Host-wide steps hold the host lock alone; env steps of different envs may run in parallel.
-    public var isHostWide: Bool { self == .ensurePython || self == .ensureUV }
+    public var isHostWide: Bool { self == .ensurePython || self == .ensureUV || self == .ensureProxy }
+
+    /// Hub steps that run after every environment group, sequentially (see HostScript).
+    public var isHubPhase: Bool { self >= .addUser }
+
+    /// How the plan summary counts it.
+    public var summaryKind: SummaryKind {
+        switch symbol {
+        case "+": .add
+        case "-": .remove
+        case "-/+": .replace
+        default: .change
+        }
+    }
+    public enum SummaryKind: Sendable { case add, change, remove, replace }
 }
 
 /// One step of a plan, with everything the executor needs to carry it out.
@@ -88,11 +128,17 @@ public struct PlannedStep: Sendable, Hashable {
     /// The venv this step works on; nil for host-wide steps. Steps of one env run
     /// in order; different envs of a host may run in parallel.
     public var environmentPath: String?
+    /// Secrets the step's commands need, by placeholder. A command's stdin holds
+    /// the placeholder (`SecretPlaceholder.token(name)`); the executor puts the
+    /// resolved value there only when it renders the host script, so the value is
+    /// never in a plan (any format), the step's reason, or a command line.
+    public var secrets: [String: SecretReference]
 
     public init(host: String, resource: String, action: StepAction, packages: [String] = [], reason: String,
                 commands: [RemoteCommand] = [], markerAfter: LabsyncMarker? = nil, markerPath: String? = nil,
-                environmentPath: String? = nil) {
+                environmentPath: String? = nil, secrets: [String: SecretReference] = [:]) {
         self.environmentPath = environmentPath
+        self.secrets = secrets
         self.host = host
         self.resource = resource
         self.action = action

@@ -41,10 +41,14 @@ public struct HostObservation: Sendable, Hashable, Codable {
     public var uv: String?
     /// Every venv directly under the observed roots, marked or not.
     public var environments: [EnvironmentObservation]
+    /// labsync's JupyterHub on the host (JupyterHub/HubObservation.swift); nil when
+    /// the request did not ask (no hub spec for this host) or an older script answered.
+    public var hub: HubObservation?
 
     public init(os: OperatingSystem, systemd: Bool = false, python3: String? = nil, python3Path: String? = nil,
                 pythons: [PythonInterpreter] = [], aptPythons: [String] = [], uv: String? = nil,
-                environments: [EnvironmentObservation] = []) {
+                environments: [EnvironmentObservation] = [], hub: HubObservation? = nil) {
+        self.hub = hub
         self.os = os
         self.systemd = systemd
         self.python3 = python3

@@ -15,11 +15,15 @@ public struct ObservationRequest: Sendable, Hashable, Codable {
     public var pythons: [String]
     /// labsync's uv; reported when it exists.
     public var uv: String
+    /// Hub facts (JupyterHubDriver); nil: the script reports no `hub`.
+    public var hub: HubObservationRequest?
 
-    public init(roots: [String], pythons: [String] = [], uv: String = PipDriver.uvToolPath) {
+    public init(roots: [String], pythons: [String] = [], uv: String = PipDriver.uvToolPath,
+                hub: HubObservationRequest? = nil) {
         self.roots = roots
         self.pythons = pythons
         self.uv = uv
+        self.hub = hub
     }
 }
 
@@ -335,6 +339,178 @@ def environments(roots):
     return found
 
 
+# ---- JupyterHub (JupyterHubDriver): one round trip for the hub too. ----
+HUB_VENV = "/opt/labsync/hub"
+HUB_CONFIG_DIR = "/etc/labsync/hub"
+HUB_STATE = "/var/lib/labsync/hub"
+HUB_PIDFILE = "/run/labsync/hub.pid"
+HUB_UNIT = "/etc/systemd/system/labsync-hub.service"
+
+
+def sha256_file(path):
+    import hashlib
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def hub_running():
+    if os.path.isdir("/run/systemd/system") and os.path.exists(HUB_UNIT):
+        try:
+            done = subprocess.run(["systemctl", "is-active", "--quiet", "labsync-hub.service"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, timeout=20, check=False)
+            return done.returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+    text = read_text(HUB_PIDFILE)
+    if not text or not text.strip().isdigit():
+        return False
+    pid = int(text.strip())
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # A recycled pid is not the hub: check its command line.
+    cmdline = read_text("/proc/%d/cmdline" % pid) or ""
+    return "jupyterhub" in cmdline
+
+
+def hub_users(path):
+    if not os.path.exists(path):
+        return [], None
+    try:
+        import sqlite3
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            rows = db.execute("SELECT name, admin FROM users ORDER BY name").fetchall()
+        finally:
+            db.close()
+        return [{"name": r[0], "admin": bool(r[1])} for r in rows], None
+    except Exception as e:  # a locked or foreign database: report, do not fail
+        return [], "cannot read %s: %s" % (path, e)
+
+
+def accounts(names):
+    import hashlib
+    import pwd
+    shadow = {}
+    try:
+        with open("/etc/shadow", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.rstrip("\n").split(":")
+                if len(parts) > 1:
+                    shadow[parts[0]] = parts[1]
+    except OSError:
+        pass
+    found = []
+    for name in sorted(set(names)):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        field = shadow.get(name, "")
+        locked = field.startswith("!")
+        hashed = field.lstrip("!")
+        mode = None
+        try:
+            mode = "0%o" % (os.stat(entry.pw_dir).st_mode & 0o777)
+        except OSError:
+            pass
+        found.append({"name": name, "uid": entry.pw_uid, "home": entry.pw_dir, "homeMode": mode,
+                      "locked": locked,
+                      "passwordSHA256": hashlib.sha256(hashed.encode()).hexdigest()
+                      if hashed.startswith("$") else None})
+    return found
+
+
+def kernels(directory):
+    found = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return found
+    for name in names:
+        try:
+            with open(os.path.join(directory, name, "kernel.json"), encoding="utf-8") as f:
+                spec = json.load(f)
+        except (OSError, ValueError):
+            continue
+        meta = spec.get("metadata") if isinstance(spec.get("metadata"), dict) else {}
+        labsync = meta.get("labsync") if isinstance(meta.get("labsync"), dict) else {}
+        argv = spec.get("argv") if isinstance(spec.get("argv"), list) else []
+        found.append({"name": name, "displayName": str(spec.get("display_name", "")),
+                      "argv": [str(a) for a in argv],
+                      "environment": labsync.get("environment") if isinstance(labsync.get("environment"), str) else None})
+    return found
+
+
+def certificate(path):
+    if not path:
+        return None
+    facts = {"path": path, "exists": os.path.isfile(path), "dnsNames": []}
+    if facts["exists"]:
+        try:
+            import ssl
+            decoded = ssl._ssl._test_decode_cert(path)  # stdlib's own PEM reader
+            for rdn in decoded.get("subject", ()):
+                for key, value in rdn:
+                    if key == "commonName":
+                        facts["commonName"] = value
+            facts["dnsNames"] = sorted(v for k, v in decoded.get("subjectAltName", ()) if k == "DNS")
+            facts["notAfter"] = decoded.get("notAfter")
+        except Exception:
+            pass
+    return facts
+
+
+def hub_facts(request):
+    venv = HUB_VENV
+    installed = os.path.isfile(os.path.join(venv, "pyvenv.cfg"))
+    mark, _ = marker(venv) if installed else (None, None)
+    managed = [l.strip() for l in (read_text(os.path.join(HUB_STATE, "accounts")) or "").splitlines() if l.strip()]
+    users, users_error = hub_users(os.path.join(HUB_STATE, "jupyterhub.sqlite"))
+    try:
+        secrets = sorted(os.listdir(os.path.join(HUB_CONFIG_DIR, "secrets")))
+    except OSError:
+        secrets = []
+    running_identity = read_text(os.path.join(HUB_STATE, "running"))
+    facts = {
+        "installed": installed,
+        "python": pyvenv_version(venv) if installed else "",
+        "distributions": distributions(venv) if installed else [],
+        "marker": mark,
+        "markerSHA256": sha256_file(os.path.join(venv, ".labsync.json")),
+        "configSHA256": sha256_file(os.path.join(HUB_CONFIG_DIR, "jupyterhub_config.py")),
+        "runningIdentity": running_identity.strip() if running_identity else None,
+        "running": hub_running(),
+        "proxy": os.access("/usr/bin/configurable-http-proxy", os.X_OK),
+        "secrets": secrets,
+        "unit": os.path.exists(HUB_UNIT),
+        "hubUsers": users,
+        "accounts": accounts(list(request.get("accounts", [])) + managed),
+        "managedAccounts": sorted(set(managed)),
+        "kernels": kernels(os.path.join(venv, "share", "jupyter", "kernels")),
+        "leftovers": [p for p in (HUB_CONFIG_DIR, HUB_STATE, HUB_PIDFILE) if os.path.exists(p)],
+    }
+    if users_error:
+        facts["hubUsersError"] = users_error
+    cert = certificate(request.get("certFile"))
+    if cert:
+        facts["certificate"] = cert
+    return facts
+
+
 def main():
     request = json.loads(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else {}
     roots = request.get("roots", [])
@@ -355,6 +531,8 @@ def main():
         "uv": uv if uv and os.access(uv, os.X_OK) else None,
         "environments": environments(roots),
     }
+    if request.get("hub") is not None:
+        result["hub"] = hub_facts(request["hub"])
     sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
 
 

@@ -48,7 +48,7 @@ struct PlannerCase {
 let worldIndex: [String: [String]] = [
     "pkg": ["1.0", "2.0"], "numpy": ["1.26.4", "2.1.3"], "requests": ["2.31.0", "2.32.3"],
     "a": ["1.0", "1.1"], "b": ["1.0", "2.0"], "rich": ["13.9.4"], "idna": ["3.4", "3.10"],
-    "other": ["1.5"], "pandas": ["2.2.3"],
+    "other": ["1.5"], "pandas": ["2.2.3"], "ipykernel": ["7.4.0"],
 ]
 
 /// Applies a step to an observation the way its commands change a real host.
@@ -113,6 +113,9 @@ func apply(_ step: PlannedStep, to host: inout HostObservation) {
         }
         env.distributions.sort { $0.name < $1.name }
         setEnvironment(env)
+    default:
+        applyHubStep(step, to: &host)  // HubPlannerWorld.swift
+        return
     }
     if let marker = step.markerAfter, let path, var env = host.environment(at: path) {
         env.marker = marker

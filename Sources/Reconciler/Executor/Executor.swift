@@ -57,8 +57,17 @@ public struct HostApplier: Sendable {
     }
 
     public func apply(_ steps: [PlannedStep], events: @escaping @Sendable (ApplyEvent) -> Void) async -> HostApplyResult {
+        // Secrets (the hub's OAuth client secret) are read here, at apply time, and
+        // only go into the script sent on stdin (see HostScript).
+        let secretValues: [String: String]
+        do throws(HostScript.SecretError) {
+            secretValues = try HostScript.resolveSecrets(for: steps)
+        } catch {
+            events(.hostFailed(host: host, message: error.message))
+            return HostApplyResult(host: host, outcomes: [], error: error.message)
+        }
         let script = HostScript(steps: steps, lockTimeoutSeconds: lockTimeoutSeconds, parallelism: parallelism,
-                                owner: owner)
+                                owner: owner, secretValues: secretValues)
         let planSteps = steps.map(PlanStep.init)
         let tracker = StepTracker(host: host, steps: planSteps, nonce: script.nonce, keptLines: keptLines, events: events)
         let command = RemoteCommand("/bin/sh", ["-s"], stdin: Array(script.render().utf8), become: become)

@@ -14,7 +14,17 @@ import Remote
 ///    (at most `parallelism` at once); a failed environment does not stop
 ///    the others;
 /// 4. after a step's commands all succeed, write its marker atomically —
-///    never before.
+///    never before;
+/// 5. the hub phase: JupyterHub steps (`StepAction.isHubPhase`) one after
+///    another in action order, after every environment (kernels need their
+///    env); stop at the first failure. (`install-hub` is not in it: it is an
+///    environment group of its own, the hub venv, run with the others.)
+///
+/// Secrets: a step's `secrets` are resolved on this machine (`resolveSecrets`)
+/// only when the script is rendered, and replace their placeholders in the
+/// stdin of the step's commands. They travel inside this script, which goes
+/// to the host on the SSH channel's stdin, and reach the command through the
+/// shell's builtin `printf`: never in an argv, a plan or a log.
 ///
 /// Commands are rendered by `ShellQuote.render`, the project's one quoting
 /// function. Output is reported through marker lines carrying a per-run
@@ -31,9 +41,12 @@ public struct HostScript: Sendable {
     /// Who holds the lock, for a waiting labsync's message.
     public var owner: String
     public var writtenAt: Date
+    /// Resolved secrets by placeholder name (see `resolveSecrets`).
+    public var secretValues: [String: String]
 
     public init(steps: [PlannedStep], nonce: String = HostScript.makeNonce(), lockTimeoutSeconds: Int = 600,
-                parallelism: Int = 4, owner: String, writtenAt: Date = Date()) {
+                parallelism: Int = 4, owner: String, writtenAt: Date = Date(), secretValues: [String: String] = [:]) {
+        self.secretValues = secretValues
         self.steps = steps
         self.nonce = nonce
         self.lockTimeoutSeconds = lockTimeoutSeconds
@@ -49,18 +62,69 @@ public struct HostScript: Sendable {
     /// Exit code of the script when the lock could not be had in time.
     public static let lockTimeoutExitCode: Int32 = 75
 
-    /// Host-wide steps first (their indices), then environment groups in plan order.
-    var phases: (hostWide: [Int], groups: [[Int]]) {
+    /// Host-wide steps first (their indices), then environment groups in plan
+    /// order, then the hub phase in action order.
+    var phases: (hostWide: [Int], groups: [[Int]], hub: [Int]) {
         var hostWide: [Int] = []
         var groups: [String: [Int]] = [:]
         var order: [String] = []
+        var hub: [Int] = []
         for (i, step) in steps.enumerated() {
             if step.action.isHostWide { hostWide.append(i); continue }
+            if step.action.isHubPhase { hub.append(i); continue }
             let key = step.environmentPath ?? step.resource
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(i)
         }
-        return (hostWide, order.map { groups[$0]! })
+        // Stable: steps of one action keep their plan order.
+        let hubOrdered = hub.enumerated().sorted { a, b in
+            let (x, y) = (steps[a.element].action, steps[b.element].action)
+            return x != y ? x < y : a.offset < b.offset
+        }.map(\.element)
+        return (hostWide, order.map { groups[$0]! }, hubOrdered)
+    }
+
+    public struct SecretError: Error, Sendable, CustomStringConvertible {
+        public enum Kind: Sendable, Hashable { case missing, unreadable, unsafe }
+        public var kind: Kind
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// Resolves every step's secret references on this machine. Messages name
+    /// the reference, never the value. Values must be one line without
+    /// whitespace, quotes or backslashes (OAuth client secrets are tokens): they
+    /// are written into a single-quoted environment file line.
+    public static func resolveSecrets(for steps: [PlannedStep],
+                                      environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(SecretError) -> [String: String] {
+        var values: [String: String] = [:]
+        for step in steps {
+            for (name, reference) in step.secrets.sorted(by: { $0.key < $1.key }) where values[name] == nil {
+                var value: String
+                switch reference {
+                case .fromEnv(let variable):
+                    guard let v = environment[variable], !v.isEmpty else {
+                        throw SecretError(kind: .missing, message: "\(step.resource): secret \(reference): the environment variable \(variable) is not set")
+                    }
+                    value = v
+                case .fromFile(let path):
+                    guard let data = FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath) else {
+                        throw SecretError(kind: .unreadable, message: "\(step.resource): secret \(reference): cannot read \(path)")
+                    }
+                    value = String(decoding: data, as: UTF8.self)
+                    while value.last == "\n" || value.last == "\r" { value.removeLast() }
+                }
+                let unsafe = value.isEmpty || value.unicodeScalars.contains {
+                    $0.value < 0x21 || $0.value > 0x7E || $0 == "'" || $0 == "\"" || $0 == "\\"
+                }
+                if unsafe {
+                    throw SecretError(kind: .unsafe, message: "\(step.resource): secret \(reference) must be one printable ASCII word without quotes or backslashes")
+                }
+                values[name] = value
+            }
+        }
+        return values
     }
 
     public func render() -> String {
@@ -85,7 +149,7 @@ public struct HostScript: Sendable {
             tag() { while IFS= read -r line || [ -n "$line" ]; do printf '%s out %s %s\\n' "$m" "$1" "$line"; done; }
 
             """
-        let (hostWide, groups) = phases
+        let (hostWide, groups, hubPhase) = phases
         for i in hostWide {
             s += stepBlock(i, indent: "")
             s += "[ \"$rc\" = 0 ] || exit 1\n"
@@ -101,6 +165,10 @@ public struct HostScript: Sendable {
                 s += ") &\n"
             }
             s += "wait\n"
+        }
+        for i in hubPhase {
+            s += stepBlock(i, indent: "")
+            s += "[ \"$rc\" = 0 ] || exit 1\n"
         }
         s += "exit 0\n"
         return s
@@ -118,7 +186,11 @@ public struct HostScript: Sendable {
             let line = ShellQuote.render(plain)
             // The script arrives on sh's stdin: a command must never read it.
             guard let input = command.stdin else { return line + " < /dev/null" }
-            return "printf '%s' \(ShellQuote.quote(String(decoding: input, as: UTF8.self))) | \(line)"
+            var text = String(decoding: input, as: UTF8.self)
+            for (name, _) in step.secrets {
+                text = text.replacing(SecretPlaceholder.token(name), with: secretValues[name] ?? "")
+            }
+            return "printf '%s' \(ShellQuote.quote(text)) | \(line)"
         }
         if let marker = step.markerAfter, let path = step.markerPath {
             let contents = String(decoding: marker.fileContents(writtenAt: writtenAt), as: UTF8.self)

@@ -48,11 +48,11 @@ public struct Plan: Sendable, Hashable, Codable {
         self.errors = errors.sorted { ($0.host, $0.resource, $0.message) < ($1.host, $1.resource, $1.message) }
         var summary = Summary()
         for step in self.work {
-            switch step.action {
-            case .ensurePython, .ensureUV, .createEnv: summary.add += 1
-            case .install, .uninstall: summary.change += 1
-            case .removeEnv: summary.remove += 1
-            case .recreateEnv: summary.add += 1; summary.remove += 1
+            switch step.action.summaryKind {
+            case .add: summary.add += 1
+            case .change: summary.change += 1
+            case .remove: summary.remove += 1
+            case .replace: summary.add += 1; summary.remove += 1
             }
         }
         self.summary = summary

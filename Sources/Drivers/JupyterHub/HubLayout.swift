@@ -1,0 +1,39 @@
+// Where a labsync hub lives on a host. Everything is under labsync's own
+// directories, so `state: absent` knows exactly what to remove.
+
+public enum HubLayout {
+    /// The hub's venv: jupyterhub, jupyterlab, authenticators, culler, extraPackages.
+    public static let venv = "/opt/labsync/hub"
+    public static var python: String { venv + "/bin/python" }
+    /// Kernels registered here are seen by every user's server (it runs from this venv).
+    public static var kernels: String { venv + "/share/jupyter/kernels" }
+    public static let configDirectory = "/etc/labsync/hub"
+    public static var config: String { configDirectory + "/jupyterhub_config.py" }
+    /// 0700 root: cookie_secret, proxy_auth_token, api_token, oauth.env.
+    public static var secrets: String { configDirectory + "/secrets" }
+    public static var oauthEnvironment: String { secrets + "/oauth.env" }
+    /// Self-signed key and certificate.
+    public static var tls: String { configDirectory + "/tls" }
+    public static var selfSignedCert: String { tls + "/cert.pem" }
+    public static var selfSignedKey: String { tls + "/key.pem" }
+    /// jupyterhub.sqlite, the identity of the running config, labsync's account list.
+    public static let state = "/var/lib/labsync/hub"
+    public static var database: String { state + "/jupyterhub.sqlite" }
+    /// "<sha256 of config> <sha256 of the venv marker>" as of the last successful (re)start.
+    public static var runningIdentity: String { state + "/running" }
+    /// System accounts labsync created for this hub, one per line: the only ones it locks or deletes.
+    public static var accounts: String { state + "/accounts" }
+    public static let pidFile = "/run/labsync/hub.pid"
+    public static let log = "/var/log/labsync/hub.log"
+    public static let unitName = "labsync-hub.service"
+    public static var unit: String { "/etc/systemd/system/" + unitName }
+    /// The hub's own API (not proxied), for readiness and labsync's API calls.
+    public static let hubAPI = "http://127.0.0.1:8081/hub/api"
+    public static let proxy = "/usr/bin/configurable-http-proxy"
+    /// Debian's node modules: a nodejs from elsewhere (NodeSource) does not search
+    /// /usr/share/nodejs, so Debian's configurable-http-proxy cannot find its
+    /// dependencies without this. Harmless with Debian's own nodejs.
+    public static let nodePath = "/usr/share/nodejs:/usr/lib/nodejs"
+    /// Marks kernels labsync registered (kernel.json metadata), the only ones it removes.
+    public static let kernelMetadataKey = "labsync"
+}

@@ -1,0 +1,442 @@
+// The JupyterHub driver: one JupyterHub spec on one host → steps.
+//
+// Decisions, in the order `diff` makes them:
+//  1. state: absent → `remove-hub` when anything of labsync's hub is on the host.
+//  2. `ensure-proxy` (host-wide, apt) when /usr/bin/configurable-http-proxy is
+//     missing (and python3-venv when the hub venv cannot be created).
+//  3. `install-hub`: the hub venv, created if missing, with every requirement
+//     that is missing or unsatisfied (jupyterhub `version`, jupyterlab, the
+//     authenticator, the culler, extraPackages) — one pip install. Runs in
+//     parallel with the environments.
+//  Then, in the hub phase (after every environment), in this order:
+//  4. `add-user` / `update-user` (PAM): accounts, home mode, password hash.
+//  5. `register-kernel` / `unregister-kernel`: kernel.json under the hub prefix.
+//  6. `create-certificate` (selfSigned) when missing or for another hostname.
+//  7. `configure-hub` when the rendered config's sha256 differs from the host's,
+//     or a secret file or the unit is missing.
+//  8. `restart-hub` when anything above changed the hub, it is not running, it
+//     runs another config or package set than the files say, or the database's
+//     admin flags differ from the spec.
+//  9. `remove-user`: users the hub knows (PAM) or accounts labsync created that
+//     the spec dropped: deleted from the hub, account locked or deleted.
+
+import Remote
+import Specs
+
+public struct JupyterHubDriver: Driver {
+    /// A PythonEnvironment exposed as a kernel.
+    public struct KernelTarget: Sendable, Hashable {
+        public var environment: String
+        public var displayName: String
+        /// `<env>/bin/python`.
+        public var python: String
+        public init(environment: String, displayName: String, python: String) {
+            self.environment = environment
+            self.displayName = displayName
+            self.python = python
+        }
+    }
+
+    public struct Desired: Sendable {
+        public var host: HostSpec
+        public var hub: JupyterHubSpec
+        public var kernels: [KernelTarget]
+        public init(host: HostSpec, hub: JupyterHubSpec, kernels: [KernelTarget]) {
+            self.host = host
+            self.hub = hub
+            self.kernels = kernels
+        }
+    }
+    public typealias Observed = HostObservation
+
+    public init() {}
+
+    /// What the observe script should report for this hub.
+    public static func observationRequest(for hub: JupyterHubSpec) -> HubObservationRequest {
+        HubObservationRequest(accounts: hub.users.map(\.name.value).sorted(),
+                              certFile: HubConfig.certificatePaths(hub)?.cert)
+    }
+
+    /// The requirements of the hub venv, in a fixed order.
+    public static func requirements(_ hub: JupyterHubSpec) -> [String] {
+        var list = ["jupyterhub" + hub.version.description, "jupyterlab"]
+        if hub.authentication.type != .pam { list.append("oauthenticator>=16") }
+        if hub.idleCulling != nil { list.append("jupyterhub-idle-culler") }
+        return list + hub.extraPackages.map(\.value.description)
+    }
+
+    /// kernel.json for an environment: ipykernel's own launcher line, plus labsync's metadata.
+    public static func kernelJSON(_ kernel: KernelTarget) -> String {
+        let display = jsonString(kernel.displayName)
+        return """
+            {
+              "argv": [\(jsonString(kernel.python)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+              "display_name": \(display),
+              "language": "python",
+              "metadata": {"debugger": true, "\(HubLayout.kernelMetadataKey)": {"environment": \(jsonString(kernel.environment))}}
+            }
+
+            """
+    }
+
+    /// The systemd unit (used where systemd runs).
+    public static func unitFile() -> String {
+        """
+        # Written by labsync (JupyterHub). Do not edit: labsync rewrites it.
+        [Unit]
+        Description=JupyterHub (labsync)
+        After=network-online.target
+
+        [Service]
+        WorkingDirectory=\(HubLayout.state)
+        Environment=NODE_PATH=\(HubLayout.nodePath)
+        Environment=PATH=\(HubLayout.venv)/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+        EnvironmentFile=-\(HubLayout.oauthEnvironment)
+        ExecStart=\(HubLayout.venv)/bin/jupyterhub -f \(HubLayout.config)
+        # Only the hub itself: users' servers keep running across a restart.
+        KillMode=process
+        Restart=on-failure
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+    }
+
+    public func diff(desired: Desired, observed: HostObservation) -> DriverResult {
+        var planner = HubPlanner(host: desired.host, hub: desired.hub, observed: observed,
+                                 hubObserved: observed.hub ?? HubObservation())
+        planner.plan(kernels: desired.kernels)
+        return planner.result
+    }
+}
+
+/// The secret placeholder a command's stdin carries until the executor renders it.
+public enum SecretPlaceholder {
+    public static func token(_ name: String) -> String { "@@labsync-secret:\(name)@@" }
+}
+
+private struct HubPlanner {
+    let host: HostSpec
+    let hub: JupyterHubSpec
+    let observed: HostObservation
+    let hubObserved: HubObservation
+    let become: Become
+    var result = DriverResult()
+
+    init(host: HostSpec, hub: JupyterHubSpec, observed: HostObservation, hubObserved: HubObservation) {
+        self.host = host
+        self.hub = hub
+        self.observed = observed
+        self.hubObserved = hubObserved
+        self.become = Become(rawValue: host.become.rawValue) ?? .none
+    }
+
+    var resource: String { "JupyterHub/\(hub.name)" }
+
+    func sh(_ script: String, _ name: String, _ args: [String], stdin: [UInt8]? = nil) -> RemoteCommand {
+        RemoteCommand("/bin/sh", ["-c", script, name] + args, stdin: stdin, become: become)
+    }
+
+    mutating func add(_ action: StepAction, packages: [String] = [], reason: String, commands: [RemoteCommand],
+                      marker: LabsyncMarker? = nil, markerPath: String? = nil, environmentPath: String? = nil,
+                      secrets: [String: SecretReference] = [:], resource: String? = nil) {
+        result.steps.append(PlannedStep(
+            host: host.name, resource: resource ?? (action.isHostWide ? "Host/\(host.name)" : self.resource),
+            action: action, packages: packages, reason: reason, commands: commands, markerAfter: marker,
+            markerPath: markerPath, environmentPath: environmentPath, secrets: secrets))
+    }
+
+    mutating func error(_ message: String) {
+        result.errors.append(PlanError(host: host.name, resource: resource, message: message))
+    }
+
+    mutating func plan(kernels: [JupyterHubDriver.KernelTarget]) {
+        if hub.state == .absent {
+            if hubObserved.exists || !hubObserved.kernels.isEmpty {
+                add(.removeHub, reason: "state: absent",
+                    commands: [sh(HubScripts.removeHub, "labsync-remove-hub", [observed.systemd ? "1" : "0"])])
+            }
+            return
+        }
+        if observed.python3 == nil && !hubObserved.installed {
+            error("host '\(host.name)' has no python3 for the hub venv; add a PythonEnvironment with python: \"3\" or install python3")
+            return
+        }
+        var changed: [String] = []   // why restart-hub
+
+        // 2. host packages
+        var apt: [String] = []
+        if !hubObserved.proxy { apt.append("node-configurable-http-proxy") }
+        let python3Venv = observed.python3.flatMap { v in observed.pythons.first { $0.minor == minorVersion(of: v) } }?.venv ?? false
+        if !hubObserved.installed && !python3Venv { apt.append("python3-venv") }
+        if !apt.isEmpty {
+            add(.ensureProxy, packages: apt.sorted(), reason: "JupyterHub/\(hub.name) needs \(apt.sorted().joined(separator: ", "))",
+                commands: [aptInstall(apt.sorted()), sh(HubScripts.checkProxy, "labsync-check-proxy", [])])
+        }
+
+        // 3. hub venv
+        let wanted = JupyterHubDriver.requirements(hub)
+        if planInstall(wanted) { changed.append("packages") }
+
+        // 4. accounts (PAM)
+        if hub.authentication.type == .pam { planAccounts() }
+
+        // 5. kernels
+        planKernels(kernels)
+
+        // 6. certificate
+        if let https = hub.https {
+            if https.selfSigned, let name = https.hostname {
+                let cert = hubObserved.certificate
+                let why: String? = if cert?.exists != true { "no certificate at \(HubLayout.selfSignedCert)" }
+                    else if cert?.commonName != name || !(cert?.dnsNames.contains(name) ?? false) {
+                        "the certificate is for \(cert?.commonName ?? "?"), not \(name)"
+                    } else { nil }
+                if let why {
+                    add(.createCertificate, reason: "\(why); self-signed for \(name)",
+                        commands: [sh(HubScripts.selfSigned, "labsync-self-signed", [name])])
+                    changed.append("certificate")
+                }
+            } else if let cert = https.certFile, hubObserved.certificate?.exists == false {
+                error("https.certificate.certFile \(cert) does not exist on host '\(host.name)'")
+            }
+        }
+
+        // 7. configuration
+        let config = HubConfig.render(hub)
+        let sha = sha256Hex(Array(config.utf8))
+        var configReasons: [String] = []
+        if hubObserved.configSHA256 == nil { configReasons.append("no config at \(HubLayout.config)") }
+        else if hubObserved.configSHA256 != sha { configReasons.append("the config differs from the spec (sha256 \(sha.prefix(12)))") }
+        for secret in ["api_token", "cookie_secret", "proxy_auth_token"] where !hubObserved.secrets.contains(secret) {
+            configReasons.append("no \(secret)")
+        }
+        let isOAuth = hub.authentication.type != .pam
+        if isOAuth && !hubObserved.secrets.contains("oauth.env") { configReasons.append("no OAuth client secret file") }
+        if !isOAuth && hubObserved.secrets.contains("oauth.env") { configReasons.append("a stale OAuth secret file") }
+        if observed.systemd && !hubObserved.unit { configReasons.append("no systemd unit") }
+        if !configReasons.isEmpty {
+            planConfigure(config: config, reasons: configReasons)
+            changed.append("config")
+        }
+
+        // 8. (re)start
+        let wantedAdmins = Set(HubConfig.admins(hub))
+        let adminDrift = hubObserved.hubUsers.filter { $0.admin != wantedAdmins.contains($0.name) }
+        var restart: [String] = []
+        if !changed.isEmpty { restart.append("\(changed.joined(separator: ", ")) changed") }
+        else if !hubObserved.running { restart.append("the hub is not running") }
+        else if let identity = hubObserved.runningIdentity,
+                identity == "\(hubObserved.configSHA256 ?? "") \(hubObserved.markerSHA256 ?? "")" {
+            // Runs what the files say.
+        } else { restart.append("the running hub was started with another config or packages") }
+        if !adminDrift.isEmpty {
+            let names = adminDrift.map { "\($0.name) (\($0.admin ? "admin, not in admins" : "in admins, not admin"))" }
+            restart.append("admin flags differ: \(names.joined(separator: ", ")); a restart makes the admin role exact")
+        }
+        if !restart.isEmpty {
+            add(.restartHub, reason: restart.joined(separator: "; "),
+                commands: [sh(HubScripts.restart, "labsync-restart-hub",
+                              [observed.systemd ? "1" : "0", HubConfig.localURL(hub)])])
+        }
+
+        // 9. removed users
+        planRemovedUsers()
+    }
+
+    // MARK: install
+
+    /// true when an install-hub step was planned.
+    mutating func planInstall(_ wanted: [String]) -> Bool {
+        let requirements = wanted.compactMap { try? Requirement(parsing: $0) }
+        let installed = Dictionary(hubObserved.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var missing: [String] = []
+        var unsatisfied: [String] = []
+        for req in requirements {
+            if req.marker != nil { continue }
+            guard let dist = installed[req.normalizedName] else { missing.append(req.description); continue }
+            if !req.specifier.isEmpty,
+               !((try? Version(dist.version)).map { req.specifier.contains($0, prereleases: true) } ?? false) {
+                unsatisfied.append("\(dist.name) \(dist.version) does not satisfy \(req.specifier)")
+                missing.append(req.description)
+            }
+        }
+        let markerMatches = hubObserved.marker?.packages == wanted
+        guard !hubObserved.installed || !missing.isEmpty || !markerMatches else { return false }
+        let python = observed.python3Path ?? "/usr/bin/python3"
+        var commands: [RemoteCommand] = []
+        var reason: String
+        if !hubObserved.installed {
+            commands += [RemoteCommand("mkdir", ["-p", "--", "/opt/labsync"], become: become),
+                         RemoteCommand(python, ["-m", "venv", HubLayout.venv], become: become)]
+            reason = "no hub venv at \(HubLayout.venv)"
+        } else if !missing.isEmpty {
+            let names = missing.filter { m in !unsatisfied.contains { $0.hasPrefix(m) } }
+            reason = (unsatisfied + (names.isEmpty ? [] : ["missing: \(names.joined(separator: ", "))"])).joined(separator: "; ")
+        } else {
+            reason = "the hub's requirements changed"
+        }
+        // Everything wanted, every time: pip keeps what already satisfies it.
+        commands.append(RemoteCommand(HubLayout.python,
+                                      ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+                                          + indexArguments(host.index) + wanted, become: become))
+        add(.installHub, packages: hubObserved.installed ? (missing.isEmpty ? wanted : missing) : wanted,
+            reason: reason, commands: commands,
+            marker: LabsyncMarker(spec: hub.name, packages: wanted,
+                                  python: hubObserved.installed ? hubObserved.python : (observed.python3 ?? "3")),
+            markerPath: HubLayout.venv + "/" + LabsyncMarker.fileName, environmentPath: HubLayout.venv)
+        return true
+    }
+
+    // MARK: accounts
+
+    mutating func planAccounts() {
+        for user in hub.users.sorted(by: { $0.name.value < $1.name.value }) {
+            let name = user.name.value
+            let hashInput: [UInt8]? = user.passwordHash.map { Array("\(name):\($0)\n".utf8) }
+            let args = [name, hub.homeDirectoryMode, user.passwordHash == nil ? "nohash" : "hash"]
+            guard let account = hubObserved.account(name) else {
+                add(.addUser, packages: [name], reason: "no system account \(name); home \(hub.homeDirectoryMode)"
+                        + (user.passwordHash == nil ? ", no password until one is set" : ", password hash from the spec"),
+                    commands: [sh(HubScripts.ensureAccount, "labsync-add-user", args, stdin: hashInput ?? [])])
+                continue
+            }
+            if account.uid < 1000 {
+                error("user \(name) is a system account (uid \(account.uid)); labsync never touches accounts below uid 1000")
+                continue
+            }
+            var why: [String] = []
+            if account.homeMode != hub.homeDirectoryMode {
+                why.append("home \(account.home) is \(account.homeMode ?? "missing"), not \(hub.homeDirectoryMode)")
+            }
+            if let hash = user.passwordHash {
+                if account.passwordSHA256 != sha256Hex(Array(hash.utf8)) { why.append("password hash differs from the spec") }
+                else if account.locked { why.append("account is locked") }
+            }
+            if !why.isEmpty {
+                add(.updateUser, packages: [name], reason: why.joined(separator: "; "),
+                    commands: [sh(HubScripts.ensureAccount, "labsync-update-user", args, stdin: hashInput ?? [])])
+            }
+        }
+    }
+
+    mutating func planRemovedUsers() {
+        let allowed = Set(HubConfig.allowedUsers(hub))
+        let specAccounts = Set(hub.users.map(\.name.value))
+        let auth = hub.authentication
+        // Only a hub whose allow list is exact can tell a removed user from an allowed one.
+        let exact = !auth.allowAll && (auth.oauth?.allowedGroups ?? []).isEmpty
+        var fromHub = Set<String>()
+        if exact { fromHub = Set(hubObserved.hubUsers.map(\.name).filter { !allowed.contains($0) }) }
+        var accounts: [String: HubObservation.Account] = [:]
+        if auth.type == .pam {
+            for name in hubObserved.managedAccounts where !specAccounts.contains(name) {
+                guard let account = hubObserved.account(name), account.uid >= 1000 else { continue }
+                if hub.removedUsers == .lock && account.locked && !fromHub.contains(name) { continue }
+                accounts[name] = account
+            }
+        }
+        for name in fromHub.union(accounts.keys).sorted() {
+            let accountAction = accounts[name] == nil ? "none" : hub.removedUsers.rawValue
+            var parts: [String] = []
+            if fromHub.contains(name) { parts.append("deleted from the hub") }
+            if accountAction != "none" {
+                parts.append(hub.removedUsers == .lock ? "account locked (files kept)" : "account and home deleted")
+            }
+            add(.removeUser, packages: [name], reason: "\(name) is no longer in the spec: \(parts.joined(separator: ", "))",
+                commands: [sh(HubScripts.removeUser, "labsync-remove-user",
+                              [name, fromHub.contains(name) ? "1" : "0", accountAction])])
+        }
+    }
+
+    // MARK: kernels
+
+    mutating func planKernels(_ kernels: [JupyterHubDriver.KernelTarget]) {
+        let observedKernels = Dictionary(hubObserved.kernels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for kernel in kernels.sorted(by: { $0.environment < $1.environment }) {
+            let dir = HubLayout.kernels + "/" + kernel.environment
+            let current = observedKernels[kernel.environment]
+            let why: String? = if let current {
+                if current.environment == nil && current.argv.first != kernel.python {
+                    nil  // someone else's kernel of that name: reported below
+                } else if current.displayName != kernel.displayName { "display name is \"\(current.displayName)\", not \"\(kernel.displayName)\"" }
+                else if current.argv.first != kernel.python { "kernel runs \(current.argv.first ?? "?"), not \(kernel.python)" }
+                else if current.environment == nil { "registered by hand; labsync takes it over" }
+                else { nil }
+            } else { "not registered" }
+            if let current, current.environment == nil, current.argv.first != kernel.python {
+                error("a kernel named \(kernel.environment) that labsync did not register exists in \(HubLayout.kernels); remove it or rename the environment")
+                continue
+            }
+            if let why {
+                add(.registerKernel, packages: [kernel.environment], reason: "\(why); shown as \"\(kernel.displayName)\"",
+                    commands: [sh(HubScripts.registerKernel, "labsync-register-kernel", [dir],
+                                  stdin: Array(JupyterHubDriver.kernelJSON(kernel).utf8))])
+            }
+        }
+        let wanted = Set(kernels.map(\.environment))
+        for kernel in hubObserved.kernels.sorted(by: { $0.name < $1.name })
+        where kernel.environment != nil && !wanted.contains(kernel.name) {
+            add(.unregisterKernel, packages: [kernel.name],
+                reason: "\(kernel.name) is no longer in kernels (or its environment is gone)",
+                commands: [sh(HubScripts.unregisterKernel, "labsync-unregister-kernel", [HubLayout.kernels + "/" + kernel.name])])
+        }
+    }
+
+    // MARK: configuration
+
+    mutating func planConfigure(config: String, reasons: [String]) {
+        let isOAuth = hub.authentication.type != .pam
+        var commands = [sh(HubScripts.prepare, "labsync-hub-secrets", [isOAuth ? "oauth" : "pam"])]
+        var secrets: [String: SecretReference] = [:]
+        if isOAuth, let oauth = hub.authentication.oauth {
+            let name = "OAUTH_CLIENT_SECRET"
+            secrets[name] = oauth.clientSecret
+            // The executor replaces the placeholder with the value (single-quoted:
+            // the value is checked to hold no quote, whitespace or backslash).
+            let line = "OAUTH_CLIENT_SECRET='\(SecretPlaceholder.token(name))'\n"
+            commands.append(sh(HubScripts.writeSecretFile, "labsync-hub-oauth-secret", [HubLayout.oauthEnvironment],
+                               stdin: Array(line.utf8)))
+        }
+        if observed.systemd {
+            commands.append(sh(HubScripts.installUnit, "labsync-hub-unit", [HubLayout.unit],
+                               stdin: Array(JupyterHubDriver.unitFile().utf8)))
+        }
+        commands.append(sh(HubScripts.installConfig, "labsync-hub-config", [], stdin: Array(config.utf8)))
+        var why = reasons
+        if let oauth = hub.authentication.oauth { why.append("client secret \(oauth.clientSecret): (sensitive)") }
+        add(.configureHub, reason: why.joined(separator: "; "), commands: commands, secrets: secrets)
+    }
+
+    /// `apt-get install`, with one `apt-get update` and a retry when it fails.
+    func aptInstall(_ packages: [String]) -> RemoteCommand {
+        let script = """
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get install -y --no-install-recommends "$@" || { apt-get update && apt-get install -y --no-install-recommends "$@"; }
+            """
+        return sh(script, "labsync-apt-install", packages)
+    }
+}
+
+/// A JSON string literal (for kernel.json).
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,76 @@
+// The hub in the pure planner: converges, then follows the spec when users,
+// admins and kernels change, and never shows the OAuth secret.
+
+import Drivers
+import Foundation
+import Reconciler
+import Specs
+import Testing
+
+@Suite struct HubPlannerTests {
+    /// Applies plans to the in-memory world until nothing is left (at most 3 rounds).
+    func converge(_ testCase: PlannerCase, _ world: inout [String: HostObservation]) {
+        for _ in 0..<3 {
+            let plan = testCase.plan(observations: world)
+            if plan.isEmpty { return }
+            for step in plan.work { apply(step, to: &world[step.host]!) }
+        }
+    }
+
+    @Test func freshHubPlansEverythingInOrder() throws {
+        let plan = try PlannerCase.load("hub-fresh").plan()
+        let hubSteps = plan.steps.filter { $0.resource.hasPrefix("JupyterHub/") || $0.action == .ensureProxy }
+        #expect(hubSteps.map(\.action) == [.ensureProxy, .installHub, .addUser, .addUser, .registerKernel,
+                                           .createCertificate, .configureHub, .restartHub])
+        // The kernel env gets ipykernel even though its spec does not list it.
+        let install = try #require(plan.steps.first { $0.resource == "PythonEnvironment/ml" && $0.action == .install })
+        #expect(install.packages.contains("ipykernel"))
+    }
+
+    @Test func removedUserAndAdminFollowTheSpec() throws {
+        var testCase = try PlannerCase.load("hub-fresh")
+        var world = testCase.observations
+        converge(testCase, &world)
+        #expect(testCase.plan(observations: world).isEmpty)
+        // The hub's database has the users who logged in.
+        world["vm"]!.hub!.hubUsers = [.init(name: "alice", admin: true), .init(name: "bob", admin: false)]
+        #expect(testCase.plan(observations: world).isEmpty)
+
+        // bob leaves; alice stays a user but is no longer an admin.
+        var hub = testCase.specs.hubs[0]
+        hub.users.removeAll { $0.name.value == "bob" }
+        hub.users = hub.users.map { var u = $0; u.admin = false; return u }
+        hub.authentication.admins = []
+        hub.authentication.allowedUsers = []
+        testCase.specs.hubs = [hub]
+        let plan = testCase.plan(observations: world)
+        #expect(plan.steps.map(\.action) == [.configureHub, .restartHub, .removeUser])
+        let remove = try #require(plan.work.last)
+        #expect(remove.packages == ["bob"])
+        #expect(Array(remove.commands[0].arguments.suffix(3)) == ["bob", "1", "lock"])
+        let config = String(decoding: plan.work[0].commands.last!.stdin!, as: UTF8.self)
+        #expect(config.contains(#"{"name": "admin", "users": []}"#))
+        #expect(config.contains(#"c.Authenticator.allowed_users = {"alice"}"#))
+    }
+
+    @Test func adminMadeByHandIsRevokedByARestart() throws {
+        let testCase = try PlannerCase.load("hub-fresh")
+        var world = testCase.observations
+        converge(testCase, &world)
+        world["vm"]!.hub!.hubUsers = [.init(name: "alice", admin: true), .init(name: "bob", admin: true)]
+        let plan = testCase.plan(observations: world)
+        #expect(plan.steps.map(\.action) == [.restartHub])
+        #expect(plan.steps[0].reason.contains("bob (admin, not in admins)"))
+    }
+
+    @Test func oauthSecretIsOnlyAPlaceholder() throws {
+        let plan = try PlannerCase.load("hub-gitlab").plan()
+        let configure = try #require(plan.work.first { $0.action == .configureHub })
+        #expect(configure.secrets == ["OAUTH_CLIENT_SECRET": .fromEnv("GITLAB_CLIENT_SECRET")])
+        let stdin = configure.commands.compactMap(\.stdin).map { String(decoding: $0, as: UTF8.self) }
+        #expect(stdin.contains("OAUTH_CLIENT_SECRET='\(SecretPlaceholder.token("OAUTH_CLIENT_SECRET"))'\n"))
+        for format in PlanFormat.allCases {
+            #expect(plan.rendered(as: format).contains("(sensitive)"))
+        }
+    }
+}
