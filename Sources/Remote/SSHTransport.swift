@@ -59,10 +59,21 @@ public struct SSHEndpoint: Sendable {
 /// `.connectionLost` — it is never re-run, since it may have had effects — and
 /// the next `run` connects again. A reused session that turns out dead *before*
 /// its command starts is replaced transparently.
+/// Holds the session; touched only on the transport's own thread (by the
+/// actor, or by the deinit's last closure after the actor is gone).
+private final class ConnectionSlot: @unchecked Sendable {
+    var connection: SSHConnection?
+}
+
 public actor SSHTransport: Transport {
     public nonisolated let endpoint: SSHEndpoint
     private let executor: ThreadExecutor
-    private var connection: SSHConnection?
+    /// The session, in a box the deinit can hand to the executor's thread.
+    private let slot = ConnectionSlot()
+    private var connection: SSHConnection? {
+        get { slot.connection }
+        set { slot.connection = newValue }
+    }
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     public nonisolated var target: String { endpoint.target }
@@ -72,10 +83,12 @@ public actor SSHTransport: Transport {
         self.executor = ThreadExecutor(name: "ssh \(endpoint.target)")
     }
 
-    // Isolated: the session is freed on its own thread, like every other libssh2 call.
-    isolated deinit {
-        connection = nil  // frees the session and closes the socket
-        executor.shutdown()
+    // The session is freed on its own thread, like every other libssh2 call.
+    // (Not an `isolated deinit`: that crashed the optimizer of Swift 6.3 —
+    // "circular reference" — in release builds.)
+    deinit {
+        let slot = self.slot
+        executor.shutdown { slot.connection = nil }  // frees the session, closes the socket
     }
 
     /// Connects now (otherwise the first `run` does): for checks that report

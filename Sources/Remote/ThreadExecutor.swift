@@ -11,6 +11,8 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
+    /// Plain work for the thread (cleanup from a deinit, which is not a job).
+    private var closures: [() -> Void] = []
     private var stopping = false
 
     init(name: String) {
@@ -31,9 +33,11 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
         UnownedSerialExecutor(ordinary: self)
     }
 
-    /// Lets the thread finish once the queued jobs have run.
-    func shutdown() {
+    /// Lets the thread finish once the queued jobs have run; `last` runs on the
+    /// thread before it ends (e.g. freeing a libssh2 session on its own thread).
+    func shutdown(after last: (() -> Void)? = nil) {
         condition.lock()
+        if let last { closures.append(last) }
         stopping = true
         condition.signal()
         condition.unlock()
@@ -42,14 +46,20 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private func runLoop() {
         while true {
             condition.lock()
-            while jobs.isEmpty && !stopping { condition.wait() }
-            if jobs.isEmpty {  // stopping, and nothing left to run
+            while jobs.isEmpty && closures.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty && closures.isEmpty {  // stopping, and nothing left to run
                 condition.unlock()
                 return
             }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job.runSynchronously(on: asUnownedSerialExecutor())
+            if !jobs.isEmpty {
+                let job = jobs.removeFirst()
+                condition.unlock()
+                job.runSynchronously(on: asUnownedSerialExecutor())
+            } else {
+                let closure = closures.removeFirst()
+                condition.unlock()
+                closure()
+            }
         }
     }
 }
