@@ -59,7 +59,7 @@ public struct IndexCheck: Sendable {
                 items += env.requirements.map { Item(requirement: $0, settings: settings, python: target.python, platform: target.platform) }
             }
         }
-        let cacheDirectory = stateDirectory.appendingPathComponent("package-index/http")
+        let cache = HTTPCache(directory: stateDirectory.appendingPathComponent("package-index/http"))
         let names = try? NameIndex(stateDirectory: stateDirectory).open()
 
         // One fetch per (index settings, project), shared by every env using it.
@@ -73,7 +73,7 @@ public struct IndexCheck: Sendable {
                 let key = keys[next]
                 next += 1
                 group.addTask {
-                    let client = IndexClient(settings: key.settings, cacheDirectory: cacheDirectory)
+                    let client = IndexClient(settings: key.settings, cache: cache)
                     do throws(IndexError) {
                         return (key, .success(try await client.files(project: key.project)))
                     } catch {

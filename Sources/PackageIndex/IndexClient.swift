@@ -110,6 +110,11 @@ public struct IndexClient: Sendable {
 
     /// `overrideURL` (a `--index` option) replaces the settings' index URLs.
     public init(settings: IndexSettings?, overrideURL: String? = nil, cacheDirectory: URL?) {
+        self.init(settings: settings, overrideURL: overrideURL, cache: HTTPCache(directory: cacheDirectory))
+    }
+
+    /// Clients for several index settings can share one cache (one URLSession).
+    public init(settings: IndexSettings?, overrideURL: String? = nil, cache: HTTPCache) {
         var urls: [String] = []
         if let overrideURL {
             urls = [overrideURL]
@@ -118,7 +123,7 @@ public struct IndexClient: Sendable {
         }
         indexURLs = urls.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
         findLinks = overrideURL == nil ? settings?.findLinks ?? [] : []
-        cache = HTTPCache(directory: cacheDirectory)
+        self.cache = cache
     }
 
     /// The project list of the first index URL (the one `refresh` loads).

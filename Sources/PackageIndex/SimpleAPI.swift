@@ -71,8 +71,9 @@ enum SimpleAPI {
                 throw IndexError(.malformedResponse, "project list is not PEP 691 JSON: \(error)")
             }
         }
-        // PEP 503: one anchor per project; its text is the name.
-        return anchors(in: body).map { decodeEntities($0.text).trimmingCharacters(in: .whitespacesAndNewlines) }
+        // PEP 503: one anchor per project; its text is the name. Attributes
+        // are skipped: 700,000 dictionaries would double the peak memory.
+        return anchors(in: body, attributes: false).map { decodeEntities($0.text).trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
     }
 
@@ -145,8 +146,11 @@ enum SimpleAPI {
     /// machine-written and simple; a full HTML parser is not needed, but
     /// attribute quoting (single, double, none) and valueless attributes
     /// (`data-yanked`) are handled.
-    static func anchors(in body: Data) -> [Anchor] {
-        let bytes = [UInt8](body)
+    static func anchors(in body: Data, attributes wantAttributes: Bool = true) -> [Anchor] {
+        body.withUnsafeBytes { anchors(in: $0, attributes: wantAttributes) }
+    }
+
+    private static func anchors(in bytes: UnsafeRawBufferPointer, attributes wantAttributes: Bool) -> [Anchor] {
         var result: [Anchor] = []
         var i = 0
         let n = bytes.count
@@ -164,7 +168,7 @@ enum SimpleAPI {
                 while i < n, isSpace(bytes[i]) { i += 1 }
                 let nameStart = i
                 while i < n, !isSpace(bytes[i]), bytes[i] != UInt8(ascii: "="), bytes[i] != UInt8(ascii: ">") { i += 1 }
-                let name = String(decoding: bytes[nameStart..<i].map(lower), as: UTF8.self)
+                let name = wantAttributes ? String(decoding: bytes[nameStart..<i].map(lower), as: UTF8.self) : ""
                 while i < n, isSpace(bytes[i]) { i += 1 }
                 var value = ""
                 if i < n, bytes[i] == UInt8(ascii: "=") {
@@ -175,15 +179,15 @@ enum SimpleAPI {
                         i += 1
                         let start = i
                         while i < n, bytes[i] != quote { i += 1 }
-                        value = String(decoding: bytes[start..<min(i, n)], as: UTF8.self)
+                        if wantAttributes { value = String(decoding: bytes[start..<min(i, n)], as: UTF8.self) }
                         i += 1
                     } else {
                         let start = i
                         while i < n, !isSpace(bytes[i]), bytes[i] != UInt8(ascii: ">") { i += 1 }
-                        value = String(decoding: bytes[start..<i], as: UTF8.self)
+                        if wantAttributes { value = String(decoding: bytes[start..<i], as: UTF8.self) }
                     }
                 }
-                if !name.isEmpty, name != "/" { attributes[name] = value }
+                if wantAttributes, !name.isEmpty, name != "/" { attributes[name] = value }
             }
             i += 1
             let textStart = min(i, n)

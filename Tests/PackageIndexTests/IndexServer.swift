@@ -28,7 +28,7 @@ final class IndexServer: @unchecked Sendable {
         let process = try Spawn.start(argv, stderrPath: work + "/stderr")
         for _ in 0..<200 {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
-                return IndexServer(root: root, process: process, port: port, logPath: log)
+                return IndexServer(root: root, work: work, process: process, port: port, logPath: log)
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
@@ -36,8 +36,11 @@ final class IndexServer: @unchecked Sendable {
         throw SpawnError("index server did not start: \((try? String(contentsOfFile: work + "/stderr", encoding: .utf8)) ?? "")")
     }
 
-    private init(root: String, process: BackgroundProcess, port: Int, logPath: String) {
+    private let work: String
+
+    private init(root: String, work: String, process: BackgroundProcess, port: Int, logPath: String) {
         self.root = root
+        self.work = work
         self.process = process
         self.port = port
         self.logPath = logPath
@@ -50,5 +53,7 @@ final class IndexServer: @unchecked Sendable {
 
     func stop() async {
         _ = try? await Spawn.offPool { self.process.stop() }
+        try? FileManager.default.removeItem(atPath: work)
+        try? FileManager.default.removeItem(atPath: root)
     }
 }

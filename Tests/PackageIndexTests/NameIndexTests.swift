@@ -73,3 +73,8 @@ import Testing
         #expect(editDistance("abcdef", "uvwxyz", limit: 2) == 3)
     }
 }
+
+@Test(arguments: ["Foo__Bar.baz", "A-B", "x", "--a..", "Ünïcode_Name", "ZOPE.Interface", ""])
+func fastNormalizationAgreesWithSpecs(_ name: String) {
+    #expect(NameIndex.normalize(name) == normalizePackageName(name))
+}

@@ -11,6 +11,8 @@ import Testing
         let port: Int
         let logPath: String
         let state: String
+        private let root: String
+        private let work: String
         var url: String { "http://127.0.0.1:\(port)/simple/" }
 
         init(htmlOnly: Bool = false) async throws {
@@ -18,6 +20,8 @@ import Testing
             let root = try Spawn.makeTempDirectory(prefix: "packages-tree")
             _ = try await Spawn.runAsync(["python3", script, "--write-fixture", root])
             let work = try Spawn.makeTempDirectory(prefix: "packages-cmd")
+            self.root = root
+            self.work = work
             logPath = work + "/requests.log"
             state = work + "/state"
             process = try Spawn.start(["python3", script, root, "--port-file", work + "/port", "--log", logPath]
@@ -39,7 +43,11 @@ import Testing
             ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         }
 
-        func stop() async { _ = try? await Spawn.offPool { self.process.stop() } }
+        func stop() async {
+            _ = try? await Spawn.offPool { self.process.stop() }
+            try? FileManager.default.removeItem(atPath: work)
+            try? FileManager.default.removeItem(atPath: root)
+        }
     }
 
     @Test(arguments: [false, true])
