@@ -279,7 +279,18 @@ private struct HubWorld {
         let shadow = try String(contentsOfFile: "/etc/shadow", encoding: .utf8)
         #expect(shadow.split(separator: "\n").contains { $0.hasPrefix("\(user("bob")):!") }, "bob's account is locked")
 
-        // 5. A config that loads but cannot run (the proxy cannot read the
+        // 5a. A config that does not load (an authenticator that cannot be
+        // imported) is refused before any restart: the running hub stays.
+        try write("hub.yaml", try hubSpec(removeBob: true)
+            + "  extraConfig: |\n    c.JupyterHub.authenticator_class = \"labsync_e2e_missing.Auth\"\n")
+        let refused = try labsync("apply", ["--yes"])
+        #expect(refused.status != 0, "a config that does not load must fail the apply")
+        #expect((refused.stdoutText + refused.stderrText).contains("does not load"),
+                "\(refused.stdoutText)\(refused.stderrText)")
+        #expect(!(refused.stdoutText + refused.stderrText).contains("restart-hub JupyterHub/course-hub: done"))
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "\(base)/hub/login"]).stdoutText == "200")
+
+        // 5b. A config that loads but cannot run (the proxy cannot read the
         // certificate): the restart fails, the previous config comes back, the
         // host is reported degraded, the hub keeps answering.
         let broken = try hubSpec(removeBob: true)
