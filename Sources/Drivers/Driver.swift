@@ -98,11 +98,12 @@ public enum StepAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
 
     /// How the plan summary counts it.
     public var summaryKind: SummaryKind {
-        switch symbol {
-        case "+": .add
-        case "-": .remove
-        case "-/+": .replace
-        default: .change
+        switch self {
+        case .ensurePython, .ensureUV, .createEnv, .ensureProxy, .addUser, .registerKernel, .createCertificate: .add
+        // An uninstall changes an environment (it is shown as "-" all the same).
+        case .install, .uninstall, .installHub, .updateUser, .configureHub, .restartHub: .change
+        case .removeEnv, .unregisterKernel, .removeUser, .removeHub: .remove
+        case .recreateEnv: .replace
         }
     }
     public enum SummaryKind: Sendable { case add, change, remove, replace }

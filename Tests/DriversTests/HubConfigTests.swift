@@ -109,4 +109,29 @@ import Testing
         let result = try Spawn.run(["/usr/bin/python3", "-c", script], stdin: Array(config.utf8))
         #expect(result.stdoutText == "['g\"}; import os #\\n']\n1\n", "\(result.stderrText)")
     }
+
+    /// Azure AD: the user name is a stable claim (the object id) unless the spec
+    /// names one; groups only with manage_groups (oauthenticator 17 checks
+    /// allowed_groups only then); never allow-all by default.
+    @Test func azureUsesAStableClaimAndNeverAllowsAllByDefault() throws {
+        let yaml = Self.hubYAML.replacing(#/    type: gitlab\n(.|\n)*allowedGroups: \[research/hpc\]\n/#, with: { _ in """
+                type: azuread
+                allowedUsers: ["0b0e9d7c-1111-2222-3333-444455556666"]
+                azuread:
+                  tenantId: contoso.onmicrosoft.com
+                  clientId: abc123
+                  clientSecret: {fromFile: /etc/labsync/secrets/aad}
+                  allowedGroups: [staff]
+
+            """ })
+        let config = HubConfig.render(try Self.loadHub(yaml))
+        #expect(config.contains(#"c.JupyterHub.authenticator_class = "oauthenticator.azuread.AzureAdOAuthenticator""#))
+        #expect(config.contains(#"c.AzureAdOAuthenticator.tenant_id = "contoso.onmicrosoft.com""#))
+        #expect(config.contains(#"c.AzureAdOAuthenticator.username_claim = "oid""#))
+        #expect(config.contains("c.AzureAdOAuthenticator.manage_groups = True"))
+        #expect(config.contains(#"c.AzureAdOAuthenticator.allowed_groups = {"staff"}"#))
+        #expect(config.contains("c.Authenticator.allow_all = False"))
+        #expect(!config.contains("/etc/labsync/secrets/aad"))
+        #expect(config.contains(#"oauth_callback_url = "https://hub.example.org:8443/hub/oauth_callback""#))
+    }
 }

@@ -22,11 +22,37 @@ import Glibc
 /// takes the same host lock, so running beside them gains nothing.
 extension PipScenarios {
     @Suite(.serialized) struct HubEndToEnd {
-        @Test(.timeLimit(.minutes(10))) func courseHubFromTheSpecToALogin() throws {
+        @Test(.timeLimit(.minutes(15))) func courseHubFromTheSpecToALogin() throws {
+            // One hub per host, and the host is this machine: a second run of
+            // this test at the same time (another checkout's `make test`) would
+            // reconfigure and remove the same hub under this one. Wait for it.
+            let lock = try MachineLock(path: "/var/lock/labsync-hub-e2e.lock", timeout: 600)
+            defer { lock.release() }
             let hub = try HubWorld()
             defer { hub.cleanUp() }
             try hub.run()
         }
+    }
+}
+
+/// flock(2) on a file: held until `release` or the process ends.
+private struct MachineLock {
+    let fd: Int32
+    init(path: String, timeout: Double) throws {
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SpawnError("cannot open \(path): errno \(errno)") }
+        let deadline = Date().addingTimeInterval(timeout)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard Date() < deadline else {
+                close(fd)
+                throw SpawnError("another hub end-to-end run held \(path) for \(Int(timeout)) s")
+            }
+            usleep(500_000)
+        }
+    }
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
     }
 }
 
@@ -279,7 +305,18 @@ private struct HubWorld {
         let shadow = try String(contentsOfFile: "/etc/shadow", encoding: .utf8)
         #expect(shadow.split(separator: "\n").contains { $0.hasPrefix("\(user("bob")):!") }, "bob's account is locked")
 
-        // 5. A config that loads but cannot run (the proxy cannot read the
+        // 5a. A config that does not load (an authenticator that cannot be
+        // imported) is refused before any restart: the running hub stays.
+        try write("hub.yaml", try hubSpec(removeBob: true)
+            + "  extraConfig: |\n    c.JupyterHub.authenticator_class = \"labsync_e2e_missing.Auth\"\n")
+        let refused = try labsync("apply", ["--yes"])
+        #expect(refused.status != 0, "a config that does not load must fail the apply")
+        #expect((refused.stdoutText + refused.stderrText).contains("does not load"),
+                "\(refused.stdoutText)\(refused.stderrText)")
+        #expect(!(refused.stdoutText + refused.stderrText).contains("restart-hub JupyterHub/course-hub: done"))
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "\(base)/hub/login"]).stdoutText == "200")
+
+        // 5b. A config that loads but cannot run (the proxy cannot read the
         // certificate): the restart fails, the previous config comes back, the
         // host is reported degraded, the hub keeps answering.
         let broken = try hubSpec(removeBob: true)

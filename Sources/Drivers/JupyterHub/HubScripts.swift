@@ -166,17 +166,22 @@ enum HubScripts {
     static let installConfig = #"""
         set -e
         cfg=/etc/labsync/hub/jupyterhub_config.py
+        # Ends in .py: traitlets drops the last extension and adds ".py", and
+        # silently loads nothing when that file is missing.
+        new=/etc/labsync/hub/jupyterhub_config.new.py
         umask 022
-        cat > "$cfg.new"
+        cat > "$new"
         /opt/labsync/hub/bin/python -c '
         import os, sys
         from jupyterhub.app import JupyterHub
         app = JupyterHub()
         app.load_config_file(os.path.basename(sys.argv[1]), path=os.path.dirname(sys.argv[1]))
+        if sys.argv[1] not in app.loaded_config_files:
+            sys.exit("labsync: %s was not loaded" % sys.argv[1])
         print("labsync: config loads; authenticator", app.authenticator_class.__name__, "spawner", app.spawner_class.__name__)
-        ' "$cfg.new" || { echo "labsync: the new config does not load; the current one stays" >&2; rm -f "$cfg.new"; exit 1; }
+        ' "$new" || { echo "labsync: the new config does not load; the current one stays" >&2; rm -f "$new"; exit 1; }
         if [ -f "$cfg" ]; then cp -f "$cfg" "$cfg.prev"; fi
-        mv -f "$cfg.new" "$cfg"
+        mv -f "$new" "$cfg"
         """#
 
     /// configure-hub under systemd: the unit file from stdin.
