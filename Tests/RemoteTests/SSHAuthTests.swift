@@ -55,8 +55,14 @@ import Testing
         let socket = dir + "/agent.sock"
         let agent = try Spawn.start(["ssh-agent", "-D", "-a", socket])
         defer { agent.stop() }
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
-        try Spawn.check(["ssh-add", "-q", server.clientKeys.ecdsa], env: ["SSH_AUTH_SOCK": socket])
+        // The socket file appears at bind(), a moment before the agent listens:
+        // retry until the key is added (a loaded machine widens that moment).
+        var added = try Spawn.run(["ssh-add", "-q", server.clientKeys.ecdsa], env: ["SSH_AUTH_SOCK": socket])
+        for _ in 0..<100 where added.status != 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            added = try Spawn.run(["ssh-add", "-q", server.clientKeys.ecdsa], env: ["SSH_AUTH_SOCK": socket])
+        }
+        #expect(added.status == 0, "ssh-add: \(added.stderrText)")
 
         var endpoint = server.endpoint(useAgent: true, agentSocket: socket)
         endpoint.identityFile = nil
