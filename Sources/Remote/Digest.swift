@@ -59,11 +59,21 @@ enum Digest {
 
     /// HMAC-SHA-1 (RFC 2104), as OpenSSH uses for hashed known_hosts host names.
     static func hmacSHA1(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        hmac(key: key, message: message, hash: sha1)
+    }
+
+    /// HMAC-SHA-256 (RFC 2104): webhook signatures (GitHub's X-Hub-Signature-256).
+    static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        hmac(key: key, message: message, hash: sha256)
+    }
+
+    /// RFC 2104 over a hash with 64-byte blocks (SHA-1, SHA-256).
+    private static func hmac(key: [UInt8], message: [UInt8], hash: ([UInt8]) -> [UInt8]) -> [UInt8] {
         let blockSize = 64
-        var k = key.count > blockSize ? sha1(key) : key
+        var k = key.count > blockSize ? hash(key) : key
         k += [UInt8](repeating: 0, count: blockSize - k.count)
-        let inner = sha1(k.map { $0 ^ 0x36 } + message)
-        return sha1(k.map { $0 ^ 0x5c } + inner)
+        let inner = hash(k.map { $0 ^ 0x36 } + message)
+        return hash(k.map { $0 ^ 0x5c } + inner)
     }
 
     /// Merkle–Damgård padding: 0x80, zeros, then the bit length as 64-bit big endian.
