@@ -146,34 +146,27 @@ struct DaemonRoutes: Sendable {
     }
 }
 
-/// A run as the API shows it.
-struct APIRun: Codable {
-    var id: Int64
-    var kind: String
-    var trigger: String
-    var revision: String?
-    var startedAt: Date
-    var finishedAt: Date?
-    var result: String
-    var summary: String?
-    var hosts: [String]
+/// A run as the API shows it: the journal's listing plus the plan.
+struct APIRun: Encodable {
+    var listing: JournalRun.Listing
     var plan: JSONValue?
 
     init(_ run: JournalRun) {
-        id = run.id
-        kind = run.kind.rawValue
-        trigger = run.trigger
-        revision = run.revision
-        startedAt = run.startedAt
-        finishedAt = run.finishedAt
-        result = run.result.rawValue
-        summary = run.summary
-        hosts = run.hosts
+        listing = JournalRun.Listing(run)
         plan = run.planJSON.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+    }
+
+    private enum CodingKeys: String, CodingKey { case plan }
+
+    /// Flat: the listing's fields and `plan` side by side in one object.
+    func encode(to encoder: any Encoder) throws {
+        try listing.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(plan, forKey: .plan)
     }
 }
 
-struct APIRunDetail: Codable {
+struct APIRunDetail: Encodable {
     var run: APIRun
     var steps: [JournalStep]
 }

@@ -67,7 +67,7 @@ struct History: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            say(String(decoding: try encoder.encode(runs.map(RunSummary.init)), as: UTF8.self))
+            say(String(decoding: try encoder.encode(runs.map(JournalRun.Listing.init)), as: UTF8.self))
             return
         }
         if runs.isEmpty {
@@ -84,31 +84,6 @@ struct History: AsyncParsableCommand {
             ])
         }
         say(table(rows))
-    }
-}
-
-/// What `history --json` prints for a run (without the plan, to keep the list short).
-struct RunSummary: Codable {
-    var id: Int64
-    var kind: String
-    var trigger: String
-    var revision: String?
-    var startedAt: Date
-    var finishedAt: Date?
-    var result: String
-    var summary: String?
-    var hosts: [String]
-
-    init(_ run: JournalRun) {
-        id = run.id
-        kind = run.kind.rawValue
-        trigger = run.trigger
-        revision = run.revision
-        startedAt = run.startedAt
-        finishedAt = run.finishedAt
-        result = run.result.rawValue
-        summary = run.summary
-        hosts = run.hosts
     }
 }
 

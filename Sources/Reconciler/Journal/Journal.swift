@@ -64,6 +64,34 @@ public struct JournalRun: Sendable, Hashable, Codable {
     public var pid: Int32
 }
 
+extension JournalRun {
+    /// A run as lists show it (`history --json`, the daemon's `/api/runs`):
+    /// everything but the plan and the pid.
+    public struct Listing: Sendable, Hashable, Codable {
+        public var id: Int64
+        public var kind: String
+        public var trigger: String
+        public var revision: String?
+        public var startedAt: Date
+        public var finishedAt: Date?
+        public var result: String
+        public var summary: String?
+        public var hosts: [String]
+
+        public init(_ run: JournalRun) {
+            id = run.id
+            kind = run.kind.rawValue
+            trigger = run.trigger
+            revision = run.revision
+            startedAt = run.startedAt
+            finishedAt = run.finishedAt
+            result = run.result.rawValue
+            summary = run.summary
+            hosts = run.hosts
+        }
+    }
+}
+
 /// One step of an apply.
 public struct JournalStep: Sendable, Hashable, Codable {
     public enum Status: String, Sendable, Codable { case running, succeeded, failed, skipped, interrupted }
