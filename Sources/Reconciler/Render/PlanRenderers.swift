@@ -115,31 +115,20 @@ extension Plan {
                 out.append("")
                 out.append("</details>")
             }
-            let hostDrift = drift.filter { $0.host == host }
-            if !hostDrift.isEmpty {
-                out.append("")
-                out.append("**Drift**")
-                out.append("")
-                for d in hostDrift {
-                    out.append("- \(d.resource): \(d.kind.rawValue) `\(d.package)`: \(escapeMarkdown(d.detail))")
-                }
+            // A bold heading and a bullet list, only when there is something to list.
+            func section(_ title: String, _ items: [String]) {
+                guard !items.isEmpty else { return }
+                out += ["", title, ""] + items.map { "- " + $0 }
             }
-            let hostUnmanaged = unmanaged.filter { $0.host == host }
-            if !hostUnmanaged.isEmpty {
-                out.append("")
-                out.append("**Unmanaged venvs** (left alone)")
-                out.append("")
-                for u in hostUnmanaged {
-                    out.append("- `\(u.path)` (\(unmanagedFacts(u))): \(u.kind.rawValue): \(escapeMarkdown(u.detail))")
-                }
-            }
-            let hostErrors = errors.filter { $0.host == host }
-            if !hostErrors.isEmpty {
-                out.append("")
-                out.append("**Errors**")
-                out.append("")
-                for e in hostErrors { out.append("- \(e.resource): \(escapeMarkdown(e.message))") }
-            }
+            section("**Drift**", drift.filter { $0.host == host }.map {
+                "\($0.resource): \($0.kind.rawValue) `\($0.package)`: \(escapeMarkdown($0.detail))"
+            })
+            section("**Unmanaged venvs** (left alone)", unmanaged.filter { $0.host == host }.map {
+                "`\($0.path)` (\(unmanagedFacts($0))): \($0.kind.rawValue): \(escapeMarkdown($0.detail))"
+            })
+            section("**Errors**", errors.filter { $0.host == host }.map {
+                "\($0.resource): \(escapeMarkdown($0.message))"
+            })
         }
         return out.joined(separator: "\n") + "\n"
     }
