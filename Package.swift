@@ -1,5 +1,20 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+// Every driver's remote scripts (Sources/Drivers/<Driver>/Scripts/*) are
+// compiled into the binary as byte arrays (`PackageResources.<file_name>`), so
+// a driver adds scripts by adding files, and the binary needs no bundle.
+let driverScripts: [Resource] = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Sources/Drivers")
+    let folders = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    return folders.sorted().flatMap { folder -> [Resource] in
+        let scripts = root.appendingPathComponent(folder).appendingPathComponent("Scripts")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: scripts.path)) ?? []
+        return files.filter { $0.hasSuffix(".sh") || $0.hasSuffix(".py") }.sorted()
+            .map { .embedInCode("\(folder)/Scripts/\($0)") }
+    }
+}()
 
 // Module map (see DESIGN.md "Code layout"):
 //   Specs         pure: spec types, YAML loading with source marks, validation, PEP 440/508
@@ -35,7 +50,7 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]),
         .target(name: "Specs", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Remote", dependencies: ["CLibSSH2"]),
-        .target(name: "Drivers", dependencies: ["Specs", "Remote"]),
+        .target(name: "Drivers", dependencies: ["Specs", "Remote"], resources: driverScripts),
         .target(
             name: "Reconciler",
             dependencies: [

@@ -292,7 +292,7 @@ public actor DaemonController: Service {
         if !result.isValid {
             return result.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n")
         }
-        if result.specs.environments.isEmpty && result.specs.hubs.isEmpty && !configuration.allowEmpty {
+        if !result.specs.declaresResources && !configuration.allowEmpty {
             return "the revision declares no environments and no hubs; refusing it (start the daemon with --allow-empty if that is intended)"
         }
         return nil
@@ -320,9 +320,7 @@ public actor DaemonController: Service {
         var drifted = 0, failed = 0
         for host in specs.hosts.sorted(by: { $0.name < $1.name }) {
             let previous = status.hosts.first { $0.name == host.name }
-            var resources: [String] = specs.environments.filter { env in specs.hosts(for: env).contains { $0.name == host.name } }
-                .map { "PythonEnvironment/\($0.name)" }
-            resources += specs.hubs.filter { $0.host.value == host.name }.map { "JupyterHub/\($0.name)" }
+            let resources = DriverRegistry.resources(HostContext(host: host, specs: specs))
             let back = backoff[host.name]
             let hostError = report.failures[host.name] ?? (waiting.contains(host.name) ? previous?.error : nil)
             let unreachable = hostError != nil

@@ -192,11 +192,29 @@ public struct SpecSet: Sendable {
     /// The hosts an environment lands on: its `host`, or every host whose
     /// labels include all of `matchLabels` (fan-out).
     public func hosts(for environment: PythonEnvironmentSpec) -> [HostSpec] {
-        switch environment.target.value {
+        hosts(for: environment.target.value)
+    }
+
+    /// The hosts a host-targeted spec lands on.
+    public func hosts(for target: HostTarget) -> [HostSpec] {
+        switch target {
         case .host(let name): hosts.filter { $0.name == name }
         case .selector(let labels):
             hosts.filter { host in labels.allSatisfy { host.metadata.labels[$0.key] == $0.value } }
         }
+    }
+
+    /// Whether any resource (not just Hosts) is declared: an empty repository
+    /// is refused unless the user says it is meant (it would prune everything).
+    public var declaresResources: Bool { !environments.isEmpty || !hubs.isEmpty }
+
+    /// Only these hosts (by name), and the hubs on them; all when `names` is empty.
+    public func restricted(toHosts names: [String]) -> SpecSet {
+        guard !names.isEmpty else { return self }
+        var copy = self
+        copy.hosts = hosts.filter { names.contains($0.name) }
+        copy.hubs = hubs.filter { names.contains($0.host.value) }
+        return copy
     }
 
     public var summary: String {

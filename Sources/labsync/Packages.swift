@@ -223,12 +223,12 @@ enum PackageCheck {
     /// Prints the errors; false when there were any.
     static func plan(_ specs: SpecSet, _ report: ObservationReport, stateDirectory: URL) async -> Bool {
         var observed: [String: Set<IndexCheck.ObservedTarget>] = [:]
-        for (host, envs) in environmentsByHost(specs) {
-            guard let facts = report.observations[host] else { continue }
-            // Debian 12's glibc; the observation has no glibc version (yet).
-            let platform = "manylinux_2_36_\(facts.os.machine ?? "x86_64")"
-            for env in envs {
-                if let python = observedPython(env, facts) {
+        for env in specs.environments {
+            for host in specs.hosts(for: env) {
+                guard let facts = report.observations[host.name] else { continue }
+                // Debian 12's glibc; the observation has no glibc version (yet).
+                let platform = "manylinux_2_36_\(facts.os.machine ?? "x86_64")"
+                if let python = env.observedPython(in: facts) {
                     observed[env.name, default: []].insert(.init(python: python, platform: platform))
                 }
             }
@@ -236,20 +236,5 @@ enum PackageCheck {
         let problems = await IndexCheck(stateDirectory: stateDirectory).check(specs, observed: observed).sortedForDisplay()
         for problem in problems { printError(problem.description) }
         return problems.isEmpty
-    }
-
-    /// The venv's own Python when it exists, else the interpreter the spec
-    /// would pick on this host; nil when the host has none to offer.
-    static func observedPython(_ env: PythonEnvironmentSpec, _ facts: HostObservation) -> String? {
-        if let existing = facts.environment(at: env.path), !existing.python.isEmpty { return existing.python }
-        switch env.python {
-        case .minor(let m):
-            return facts.pythons.first { $0.minor == "3.\(m)" }?.version ?? "3.\(m)"
-        case .any3:
-            return facts.python3
-        case .latest:
-            let versions = facts.pythons.map(\.version) + facts.aptPythons
-            return versions.compactMap { try? Version($0) }.max()?.description
-        }
     }
 }

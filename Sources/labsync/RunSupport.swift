@@ -97,7 +97,7 @@ struct PruneOptions: ParsableArguments {
 
     func check(_ session: Session) throws -> Bool {
         let prune = prune || session.settings.prune
-        if session.specs.environments.isEmpty && session.specs.hubs.isEmpty && !allowEmpty {
+        if !session.specs.declaresResources && !allowEmpty {
             printError("error: the repository declares no environments and no hubs; refusing (pass --allow-empty if that is intended)")
             throw ExitCode.failure
         }

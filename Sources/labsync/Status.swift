@@ -44,76 +44,29 @@ struct Status: AsyncParsableCommand {
                 out.append("")
                 continue
             }
-            out.append("Host \(host.name): \(o.os.prettyName), python3 \(o.python3 ?? "none"), systemd \(o.systemd ? "yes" : "no")")
-            for env in o.environments.sorted(by: { $0.path < $1.path }) {
-                let owner: String
+            out.append("Host \(host.name): \(o.os.prettyName), systemd \(o.systemd ? "yes" : "no")")
+            let entries = DriverRegistry.all.flatMap { $0.statusEntries(of: o) }.sorted { $0.path < $1.path }
+            for entry in entries {
+                let owner = entry.resource ?? "unmanaged (no labsync marker)"
                 let state: String
-                if let marker = env.marker {
-                    let resource = "PythonEnvironment/\(marker.spec)"
-                    owner = resource
+                if let problem = entry.problem {
+                    state = "left alone (\(problem))"
+                } else if let resource = entry.resource {
                     let pending = plan.steps.contains { $0.host == host.name && $0.resource == resource }
                     let drifted = plan.drift.contains { $0.host == host.name && $0.resource == resource }
                     state = pending ? "changes pending" : drifted ? "drifted" : "in sync"
                 } else {
-                    owner = "unmanaged (no labsync marker)"
                     state = "left alone"
                 }
-                out.append("  \(env.path)  \(owner)  python \(env.python)  \(env.distributions.count) packages  \(state)")
-                if packages {
-                    for d in env.distributions.sorted(by: { $0.name < $1.name }) { out.append("      \(d.name)==\(d.version)") }
-                }
-                for d in plan.drift where d.host == host.name && env.marker.map({ "PythonEnvironment/\($0.spec)" }) == d.resource {
+                out.append("  \(entry.path)  \(owner)  \(entry.summary)  \(state)")
+                if packages { out += entry.packages.map { "      " + $0 } }
+                for d in plan.drift where d.host == host.name && d.resource == entry.resource {
                     out.append("      drift: \(d.package): \(d.detail)")
                 }
             }
-            if o.environments.isEmpty { out.append("  (no environments)") }
+            if entries.isEmpty { out.append("  (no environments)") }
             out.append("")
         }
         return out.joined(separator: "\n")
-    }
-}
-
-struct Export: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print an environment's installed distributions as a pinned requirements.txt.",
-        discussion: "Like `pip freeze`: pip, setuptools, wheel and distribute are left out. Changes nothing.")
-
-    @Argument(help: "The PythonEnvironment's name.")
-    var environment: String
-
-    @OptionGroup var repository: RepositoryOptions
-    @OptionGroup var hostOptions: HostOptions
-
-    static let omitted: Set<String> = ["pip", "setuptools", "wheel", "distribute"]
-
-    func run() async throws {
-        let session = try await Session.open(repository, hostOptions)
-        guard let env = session.specs.environments.first(where: { $0.name == environment }) else {
-            await session.close()
-            printError("error: no PythonEnvironment named '\(environment)'")
-            throw ExitCode.failure
-        }
-        let hosts = session.specs.hosts(for: env)
-        guard hosts.count == 1, let host = hosts.first else {
-            await session.close()
-            printError("error: '\(environment)' is on \(hosts.count) hosts (\(hosts.map(\.name).joined(separator: ", "))); choose one with --host")
-            throw ExitCode.failure
-        }
-        let report = await session.observe()
-        await session.close()
-        guard let observed = report.observations[host.name] else {
-            printError("error: \(host.name): \(report.failures[host.name] ?? "not observed")")
-            throw ExitCode.failure
-        }
-        guard let found = observed.environment(at: env.path) else {
-            printError("error: \(host.name) has no environment at \(env.path); run `labsync apply` first")
-            throw ExitCode.failure
-        }
-        var lines = ["# PythonEnvironment/\(env.name) on \(host.name) (python \(found.python)), exported by labsync"]
-        lines += found.distributions
-            .filter { !Self.omitted.contains($0.name) }
-            .sorted { $0.name < $1.name }
-            .map { "\($0.name)==\($0.version)" }
-        say(lines.joined(separator: "\n"))
     }
 }

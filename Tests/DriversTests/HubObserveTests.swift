@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct HubObserveTests {
     @Test func reportsHubFactsAndAccountsWithoutHashes() throws {
-        let request = ObservationRequest(
+        let request = ObservationRequest.pip(
             roots: [], hub: HubObservationRequest(accounts: ["root", "labsync-no-such-user"],
                                                   certFile: "/nonexistent/labsync-cert.pem"))
         let result = try LocalRunner.run(observeCommand(request, become: .none))
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func withoutAHubSpecThereIsNoHubObject() throws {
-        let result = try LocalRunner.run(observeCommand(ObservationRequest(roots: []), become: .none))
+        let result = try LocalRunner.run(observeCommand(.pip(roots: []), become: .none))
         #expect(try decodeObservation(result.stdout).hub == nil)
     }
 

@@ -43,7 +43,7 @@ import Testing
     @Test func observesVenvsDistributionsAndMarkers() throws {
         let root = try makeRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let command = observeCommand(ObservationRequest(roots: [root, "/nonexistent/labsync-root", "\(root)/a-file"]),
+        let command = observeCommand(.pip(roots: [root, "/nonexistent/labsync-root", "\(root)/a-file"]),
                                      become: .none)
         let result = try LocalRunner.run(command)
         #expect(result.status == 0, "\(result.stderr)")
@@ -51,23 +51,23 @@ import Testing
 
         let version = try LocalRunner.run(["/usr/bin/python3", "-c", "import platform; print(platform.python_version())"])
         let full = String(decoding: version.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(observation.python3 == full)
-        #expect(observation.python3Path == "/usr/bin/python3")
-        #expect(observation.pythons.contains { $0.version == full && $0.path == "/usr/bin/python\(minorVersion(of: full))" })
+        #expect(observation.pip.python3 == full)
+        #expect(observation.pip.python3Path == "/usr/bin/python3")
+        #expect(observation.pip.pythons.contains { $0.version == full && $0.path == "/usr/bin/python\(minorVersion(of: full))" })
         #expect(!observation.os.id.isEmpty)
-        #expect(observation.aptPythons.isEmpty, "APT is not queried when nothing is missing")
-        #expect(observation.uv == nil)
+        #expect(observation.pip.aptPythons.isEmpty, "APT is not queried when nothing is missing")
+        #expect(observation.pip.uv == nil)
 
-        #expect(observation.environments.map(\.path) == ["\(root)/broken", "\(root)/marked"])
-        let marked = try #require(observation.environment(at: "\(root)/marked"))
+        #expect(observation.pip.environments.map(\.path) == ["\(root)/broken", "\(root)/marked"])
+        let marked = try #require(observation.pip.environment(at: "\(root)/marked"))
         #expect(marked.python == full)
         #expect(marked.distributions == [Distribution(name: "foo-bar", version: "1.0", requires: ["idna", "requests"])])
         #expect(marked.marker == LabsyncMarker(spec: "marked", packages: ["foo-bar==1.0"], python: "3.11.2",
                                                writtenAt: "2025-01-01T00:00:00Z"))
-        let broken = try #require(observation.environment(at: "\(root)/broken"))
+        let broken = try #require(observation.pip.environment(at: "\(root)/broken"))
         #expect(broken.marker == nil)
         #expect(broken.markerError?.contains("does not look like a labsync marker") == true)
-        #expect(observation.unmanagedEnvironments.map(\.path) == ["\(root)/broken"])
+        #expect(observation.pip.unmanagedEnvironments.map(\.path) == ["\(root)/broken"])
     }
 
     @Test func markerWrittenByLabsyncReadsBack() throws {
@@ -77,20 +77,20 @@ import Testing
         let marker = LabsyncMarker(spec: "env", packages: ["a==1", "b[x]>=2; python_version >= \"3.8\""], python: "3.11.2")
         try Data(marker.fileContents(writtenAt: Date(timeIntervalSince1970: 0)))
             .write(to: URL(fileURLWithPath: "\(root)/env/\(LabsyncMarker.fileName)"))
-        let observation = try decodeObservation(try LocalRunner.run(observeCommand(roots: [root], become: .none)).stdout)
+        let observation = try decodeObservation(try LocalRunner.run(observeCommand(.pip(roots: [root]), become: .none)).stdout)
         var expected = marker
         expected.writtenAt = "1970-01-01T00:00:00Z"
-        #expect(observation.environments.first?.marker == expected)
+        #expect(observation.pip.environments.first?.marker == expected)
     }
 
     @Test func queriesAPTOnlyWhenAWantedPythonIsMissing() throws {
         // python3.99 is installed nowhere: the script asks APT (empty on non-Debian hosts).
-        let command = observeCommand(ObservationRequest(roots: [], pythons: ["3.99"]), become: .none)
+        let command = observeCommand(.pip(roots: [], pythons: ["3.99"]), become: .none)
         let result = try LocalRunner.run(command)
         let observation = try decodeObservation(result.stdout)
         let hasAPT = FileManager.default.isExecutableFile(atPath: "/usr/bin/apt-cache")
-        #expect(observation.aptPythons.isEmpty == !hasAPT)
-        #expect(observation.aptPythons.allSatisfy { $0.hasPrefix("3.") })
+        #expect(observation.pip.aptPythons.isEmpty == !hasAPT)
+        #expect(observation.pip.aptPythons.allSatisfy { $0.hasPrefix("3.") })
     }
 
     @Test func fallbackWithoutPython3ReportsOSFacts() throws {
@@ -98,8 +98,8 @@ import Testing
         let lines = ObserveScript.wrapper.split(separator: "\n").drop { !$0.contains("labsync-observe-fallback") }
         let result = try LocalRunner.run(["/bin/sh", "-c", lines.joined(separator: "\n")])
         let observation = try decodeObservation(result.stdout)
-        #expect(observation.python3 == nil)
-        #expect(observation.environments.isEmpty)
+        #expect(observation.pip.python3 == nil)
+        #expect(observation.pip.environments.isEmpty)
         #expect(!observation.os.id.isEmpty)
         #expect(observation.os.machine?.isEmpty == false)
     }

@@ -10,7 +10,7 @@ import Specs
 import Testing
 
 @Suite struct HubHostScriptTests {
-    func step(_ action: StepAction, env: String? = nil, stdin: String? = nil,
+    func step(_ action: StepKind, env: String? = nil, stdin: String? = nil,
               secrets: [String: SecretReference] = [:]) -> PlannedStep {
         PlannedStep(host: "vm", resource: env.map { "PythonEnvironment/\($0)" } ?? "JupyterHub/h", action: action,
                     reason: "r", commands: [RemoteCommand("echo", ["\(action.rawValue)"], stdin: stdin.map { Array($0.utf8) })],
@@ -22,13 +22,13 @@ import Testing
         let steps = [step(.restartHub), step(.registerKernel), step(.install, env: "ml"), step(.configureHub),
                      step(.installHub), step(.addUser), step(.ensureProxy), step(.removeUser)]
         let script = HostScript(steps: steps, nonce: "n", owner: "o").render()
-        func position(_ action: StepAction) -> Int {
+        func position(_ action: StepKind) -> Int {
             script.range(of: "'echo' '\(action.rawValue)'")!.lowerBound.utf16Offset(in: script)
         }
         let waitAt = script.range(of: "wait\n", options: .backwards)!.lowerBound.utf16Offset(in: script)
         #expect(position(.ensureProxy) < position(.install))
         #expect(position(.installHub) < waitAt && position(.install) < waitAt)  // parallel groups
-        let hubOrder: [StepAction] = [.addUser, .registerKernel, .configureHub, .restartHub, .removeUser]
+        let hubOrder: [StepKind] = [.addUser, .registerKernel, .configureHub, .restartHub, .removeUser]
         #expect(hubOrder.allSatisfy { position($0) > waitAt })
         #expect(hubOrder.map(position) == hubOrder.map(position).sorted())
     }

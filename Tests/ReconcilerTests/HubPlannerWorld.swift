@@ -10,18 +10,22 @@ import Specs
 import Testing
 
 func applyHubStep(_ step: PlannedStep, to host: inout HostObservation) {
-    var hub = host.hub ?? HubObservation()
+    var hub = (try? host.part(HubObservation.self, driver: "jupyterhub")) ?? HubObservation()
     func stdin(_ i: Int) -> String { String(decoding: step.commands[i].stdin ?? [], as: UTF8.self) }
     func args(_ i: Int) -> [String] { Array(step.commands[i].arguments.dropFirst(3)) }  // after -c SCRIPT NAME
     switch step.action {
     case .ensureProxy:
         hub.proxy = true
-        if let v = host.python3, let i = host.pythons.firstIndex(where: { $0.minor == minorVersion(of: v) }) {
-            host.pythons[i].venv = true
+        // apt's python3-venv is seen by every driver that looks at python3.
+        hub.python3Venv = true
+        if var pip = try? host.part(PipObservation.self, driver: "pip"), let v = pip.python3,
+           let i = pip.pythons.firstIndex(where: { $0.minor == minorVersion(of: v) }) {
+            pip.pythons[i].venv = true
+            host.setPart(pip, driver: "pip")
         }
     case .installHub:
         hub.installed = true
-        hub.python = host.python3 ?? "3.11.2"
+        hub.python = hub.python3 ?? "3.11.2"
         for text in step.packages {
             let r = try! Requirement(parsing: text)
             let version = ["jupyterhub": "5.5.4", "jupyterlab": "4.6.6", "oauthenticator": "17.4.0",
@@ -78,11 +82,11 @@ func applyHubStep(_ step: PlannedStep, to host: inout HostObservation) {
             hub.accounts[i].locked = true
         }
     case .removeHub:
-        hub = HubObservation()
+        hub = HubObservation(python3: hub.python3, python3Path: hub.python3Path, python3Venv: hub.python3Venv)
     default:
         Issue.record("not a hub step: \(step.action)")
     }
-    host.hub = hub
+    host.setPart(hub, driver: "jupyterhub")
 }
 
 /// The admins the hub fixtures' specs name (the world cannot read the config).

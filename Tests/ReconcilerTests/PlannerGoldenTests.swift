@@ -35,7 +35,7 @@ import Testing
         #expect(decoded.summary == plan.summary)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["formatVersion", "revision", "steps", "drift", "unmanaged", "errors", "summary"])
-        #expect(object["formatVersion"] as? Int == 1)
+        #expect(object["formatVersion"] as? Int == Plan.currentFormatVersion && Plan.currentFormatVersion == 2)
         #expect(object["revision"] is NSNull)
         let step = try #require((object["steps"] as? [[String: Any]])?.first)
         #expect(Set(step.keys) == ["host", "resource", "action", "packages", "reason"])

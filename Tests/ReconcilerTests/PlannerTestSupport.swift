@@ -52,7 +52,13 @@ let worldIndex: [String: [String]] = [
 ]
 
 /// Applies a step to an observation the way its commands change a real host.
-func apply(_ step: PlannedStep, to host: inout HostObservation) {
+func apply(_ step: PlannedStep, to observation: inout HostObservation) {
+    guard step.action.driver == "pip" else {
+        applyHubStep(step, to: &observation)  // HubPlannerWorld.swift
+        return
+    }
+    var host = (try? observation.part(PipObservation.self, driver: "pip")) ?? PipObservation()
+    defer { observation.setPart(host, driver: "pip") }
     func setEnvironment(_ env: EnvironmentObservation) {
         host.environments.removeAll { $0.path == env.path }
         host.environments.append(env)
@@ -114,11 +120,24 @@ func apply(_ step: PlannedStep, to host: inout HostObservation) {
         env.distributions.sort { $0.name < $1.name }
         setEnvironment(env)
     default:
-        applyHubStep(step, to: &host)  // HubPlannerWorld.swift
+        Issue.record("the test world does not know \(step.action)")
         return
     }
     if let marker = step.markerAfter, let path, var env = host.environment(at: path) {
         env.marker = marker
         setEnvironment(env)
     }
+}
+
+/// Typed views of the drivers' parts, for tests that change an observation by hand.
+extension HostObservation {
+    var pip: PipObservation {
+        get { (try? part(PipObservation.self, driver: "pip")) ?? PipObservation() }
+        set { setPart(newValue, driver: "pip") }
+    }
+    var hub: HubObservation? {
+        get { try? part(HubObservation.self, driver: "jupyterhub") }
+        set { if let newValue { setPart(newValue, driver: "jupyterhub") } else { drivers["jupyterhub"] = nil } }
+    }
+    var environments: [EnvironmentObservation] { pip.environments }
 }

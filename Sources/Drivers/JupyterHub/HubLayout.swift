@@ -36,4 +36,23 @@ public enum HubLayout {
     public static let nodePath = "/usr/share/nodejs:/usr/lib/nodejs"
     /// Marks kernels labsync registered (kernel.json metadata), the only ones it removes.
     public static let kernelMetadataKey = "labsync"
+
+    /// The variables hub scripts read (HubScripts puts them in front of each text).
+    static var shellVariables: [(name: String, value: String)] {
+        [("HUB_VENV", venv), ("HUB_CONFIG_DIR", configDirectory), ("HUB_CONFIG", config),
+         ("HUB_SECRETS", secrets), ("HUB_OAUTH_ENV", oauthEnvironment), ("HUB_TLS", tls),
+         ("HUB_TLS_CERT", selfSignedCert), ("HUB_TLS_KEY", selfSignedKey), ("HUB_STATE", state),
+         ("HUB_ACCOUNTS", accounts), ("HUB_PIDFILE", pidFile), ("HUB_LOG", log),
+         ("HUB_UNIT_NAME", unitName), ("HUB_UNIT", unit), ("HUB_API", hubAPI), ("HUB_PROXY", proxy),
+         ("HUB_NODE_PATH", nodePath), ("HUB_KERNEL_KEY", kernelMetadataKey)]
+            .sorted { $0.0 < $1.0 }
+    }
+
+    /// What the observe fragment (Scripts/hub_observe.py) reads, by the same names.
+    public static var observeLayout: [String: String] {
+        ["venv": venv, "configDirectory": configDirectory, "config": config, "secrets": secrets,
+         "state": state, "database": database, "runningIdentity": runningIdentity, "accounts": accounts,
+         "pidFile": pidFile, "unit": unit, "unitName": unitName, "kernels": kernels, "proxy": proxy,
+         "kernelMetadataKey": kernelMetadataKey]
+    }
 }

@@ -9,9 +9,12 @@ public struct HubObservationRequest: Sendable, Hashable, Codable {
     public var accounts: [String]
     /// A certificate to describe (the spec's `certificate.certFile`, or the self-signed one).
     public var certFile: String?
-    public init(accounts: [String], certFile: String?) {
+    /// Where the hub's files are (HubLayout.observeLayout): paths are defined once, in Swift.
+    public var layout: [String: String]
+    public init(accounts: [String], certFile: String?, layout: [String: String] = HubLayout.observeLayout) {
         self.accounts = accounts
         self.certFile = certFile
+        self.layout = layout
     }
 }
 
@@ -20,6 +23,11 @@ public struct HubObservation: Sendable, Hashable, Codable {
     public var installed: Bool
     /// Its python (pyvenv.cfg); "" when not installed.
     public var python: String
+    /// The host's default python3 (the hub venv is made from it): version,
+    /// path, and whether it can make venvs (ensurepip).
+    public var python3: String?
+    public var python3Path: String?
+    public var python3Venv: Bool
     public var distributions: [Distribution]
     /// The venv's labsync marker (what install-hub installed) and its file's sha256.
     public var marker: LabsyncMarker?
@@ -110,7 +118,8 @@ public struct HubObservation: Sendable, Hashable, Codable {
         }
     }
 
-    public init(installed: Bool = false, python: String = "", distributions: [Distribution] = [],
+    public init(installed: Bool = false, python: String = "", python3: String? = nil, python3Path: String? = nil,
+                python3Venv: Bool = false, distributions: [Distribution] = [],
                 marker: LabsyncMarker? = nil, markerSHA256: String? = nil, configSHA256: String? = nil,
                 runningIdentity: String? = nil, running: Bool = false, proxy: Bool = false, secrets: [String] = [],
                 unit: Bool = false, hubUsers: [HubUser] = [], hubUsersError: String? = nil, accounts: [Account] = [],
@@ -118,6 +127,9 @@ public struct HubObservation: Sendable, Hashable, Codable {
                 leftovers: [String] = []) {
         self.installed = installed
         self.python = python
+        self.python3 = python3
+        self.python3Path = python3Path
+        self.python3Venv = python3Venv
         self.distributions = distributions
         self.marker = marker
         self.markerSHA256 = markerSHA256
@@ -137,7 +149,7 @@ public struct HubObservation: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case installed, python, distributions, marker, markerSHA256, configSHA256, runningIdentity, running, proxy
+        case installed, python, python3, python3Path, python3Venv, distributions, marker, markerSHA256, configSHA256, runningIdentity, running, proxy
         case secrets, unit, hubUsers, hubUsersError, accounts, managedAccounts, kernels, certificate, leftovers
     }
 
@@ -147,6 +159,9 @@ public struct HubObservation: Sendable, Hashable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         installed = try c.decodeIfPresent(Bool.self, forKey: .installed) ?? false
         python = try c.decodeIfPresent(String.self, forKey: .python) ?? ""
+        python3 = try c.decodeIfPresent(String.self, forKey: .python3)
+        python3Path = try c.decodeIfPresent(String.self, forKey: .python3Path)
+        python3Venv = try c.decodeIfPresent(Bool.self, forKey: .python3Venv) ?? false
         distributions = try c.decodeIfPresent([Distribution].self, forKey: .distributions) ?? []
         marker = try c.decodeIfPresent(LabsyncMarker.self, forKey: .marker)
         markerSHA256 = try c.decodeIfPresent(String.self, forKey: .markerSHA256)

@@ -24,37 +24,57 @@ import Remote
 import Specs
 
 public struct JupyterHubDriver: Driver {
-    /// A PythonEnvironment exposed as a kernel.
-    public struct KernelTarget: Sendable, Hashable {
-        public var environment: String
-        public var displayName: String
-        /// `<env>/bin/python`.
-        public var python: String
-        public init(environment: String, displayName: String, python: String) {
-            self.environment = environment
-            self.displayName = displayName
-            self.python = python
-        }
-    }
-
-    public struct Desired: Sendable {
-        public var host: HostSpec
-        public var hub: JupyterHubSpec
-        public var kernels: [KernelTarget]
-        public init(host: HostSpec, hub: JupyterHubSpec, kernels: [KernelTarget]) {
-            self.host = host
-            self.hub = hub
-            self.kernels = kernels
-        }
-    }
-    public typealias Observed = HostObservation
+    static let kind = "JupyterHub"
+    public typealias Observed = HubObservation
 
     public init() {}
 
-    /// What the observe script should report for this hub.
+    public var name: String { "jupyterhub" }
+    public var kinds: [String] { [Self.kind] }
+    public var stepKinds: [StepKind] {
+        [.ensureProxy, .installHub, .addUser, .updateUser, .registerKernel, .unregisterKernel, .createCertificate,
+         .configureHub, .restartHub, .removeUser, .removeHub]
+    }
+    public var observeFragment: String { String(decoding: PackageResources.hub_observe_py, as: UTF8.self) }
+
+    /// The hub on this host, if a spec puts one there.
+    static func hub(_ context: HostContext) -> JupyterHubSpec? {
+        context.specs.hubs.first { $0.host.value == context.host.name }
+    }
+
+    public func resources(_ context: HostContext) -> [String] {
+        Self.hub(context).map { ["\(Self.kind)/\($0.name)"] } ?? []
+    }
+
+    public func observationRequest(_ context: HostContext) -> JSONValue? {
+        guard let hub = Self.hub(context) else { return nil }
+        return JSONValue(encoding: Self.observationRequest(for: hub))
+    }
+
+    /// What the observe fragment should report for this hub.
     public static func observationRequest(for hub: JupyterHubSpec) -> HubObservationRequest {
         HubObservationRequest(accounts: hub.users.map(\.name.value).sorted(),
-                              certFile: HubConfig.certificatePaths(hub)?.cert)
+                              certFile: HubConfig.certificatePaths(hub)?.cert, layout: HubLayout.observeLayout)
+    }
+
+    /// Every `kernels` entry, also while the hub is `state: absent` (then
+    /// without registration), so removing the hub leaves its environments
+    /// exactly as they were.
+    public func kernelRequests(_ context: HostContext) -> [KernelRequest] {
+        guard let hub = Self.hub(context) else { return [] }
+        return hub.kernels.map {
+            KernelRequest(environment: $0.value, requester: "\(Self.kind)/\(hub.name)", location: $0.location,
+                          register: hub.state == .present)
+        }
+    }
+
+    public func plan(_ context: HostContext, observed: HubObservation?, hooks: HookInputs) -> DriverResult {
+        guard let hub = Self.hub(context) else { return DriverResult() }
+        let wanted = Set(hub.kernels.map(\.value))
+        var planner = HubPlanner(host: context.host, hub: hub, facts: context.facts,
+                                 hubObserved: observed ?? HubObservation())
+        planner.plan(kernels: hooks.kernelOffers.filter { wanted.contains($0.environment) })
+        return planner.result
     }
 
     /// The requirements of the hub venv, in a fixed order.
@@ -65,15 +85,20 @@ public struct JupyterHubDriver: Driver {
         return list + hub.extraPackages.map(\.value.description)
     }
 
-    /// kernel.json for an environment: ipykernel's own launcher line, plus labsync's metadata.
-    public static func kernelJSON(_ kernel: KernelTarget) -> String {
-        let display = jsonString(kernel.displayName)
+    /// kernel.json for an environment: the owner's launcher line, plus labsync's metadata.
+    public static func kernelJSON(_ kernel: KernelOffer) -> String {
+        let argv = kernel.argv.map(jsonString).joined(separator: ", ")
+        let env = kernel.env.isEmpty ? "" : """
+              "env": {\(kernel.env.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)): \(jsonString($0.value))" }.joined(separator: ", "))},
+
+            """
+        let debugger = kernel.language == "python" ? "\"debugger\": true, " : ""
         return """
             {
-              "argv": [\(jsonString(kernel.python)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-              "display_name": \(display),
-              "language": "python",
-              "metadata": {"debugger": true, "\(HubLayout.kernelMetadataKey)": {"environment": \(jsonString(kernel.environment))}}
+              "argv": [\(argv)],
+              "display_name": \(jsonString(kernel.displayName)),
+            \(env)  "language": \(jsonString(kernel.language)),
+              "metadata": {\(debugger)"\(HubLayout.kernelMetadataKey)": {"environment": \(jsonString(kernel.environment))}}
             }
 
             """
@@ -102,32 +127,20 @@ public struct JupyterHubDriver: Driver {
 
         """
     }
-
-    public func diff(desired: Desired, observed: HostObservation) -> DriverResult {
-        var planner = HubPlanner(host: desired.host, hub: desired.hub, observed: observed,
-                                 hubObserved: observed.hub ?? HubObservation())
-        planner.plan(kernels: desired.kernels)
-        return planner.result
-    }
-}
-
-/// The secret placeholder a command's stdin carries until the executor renders it.
-public enum SecretPlaceholder {
-    public static func token(_ name: String) -> String { "@@labsync-secret:\(name)@@" }
 }
 
 private struct HubPlanner {
     let host: HostSpec
     let hub: JupyterHubSpec
-    let observed: HostObservation
+    let facts: HostObservation.Facts
     let hubObserved: HubObservation
     let become: Become
     var result = DriverResult()
 
-    init(host: HostSpec, hub: JupyterHubSpec, observed: HostObservation, hubObserved: HubObservation) {
+    init(host: HostSpec, hub: JupyterHubSpec, facts: HostObservation.Facts, hubObserved: HubObservation) {
         self.host = host
         self.hub = hub
-        self.observed = observed
+        self.facts = facts
         self.hubObserved = hubObserved
         self.become = Become(rawValue: host.become.rawValue) ?? .none
     }
@@ -138,7 +151,7 @@ private struct HubPlanner {
         RemoteCommand("/bin/sh", ["-c", script, name] + args, stdin: stdin, become: become)
     }
 
-    mutating func add(_ action: StepAction, packages: [String] = [], reason: String, commands: [RemoteCommand],
+    mutating func add(_ action: StepKind, packages: [String] = [], reason: String, commands: [RemoteCommand],
                       marker: LabsyncMarker? = nil, markerPath: String? = nil, environmentPath: String? = nil,
                       secrets: [String: SecretReference] = [:], resource: String? = nil) {
         result.steps.append(PlannedStep(
@@ -151,15 +164,15 @@ private struct HubPlanner {
         result.errors.append(PlanError(host: host.name, resource: resource, message: message))
     }
 
-    mutating func plan(kernels: [JupyterHubDriver.KernelTarget]) {
+    mutating func plan(kernels: [KernelOffer]) {
         if hub.state == .absent {
             if hubObserved.exists || !hubObserved.kernels.isEmpty {
                 add(.removeHub, reason: "state: absent",
-                    commands: [sh(HubScripts.removeHub, "labsync-remove-hub", [observed.systemd ? "1" : "0"])])
+                    commands: [sh(HubScripts.removeHub, "labsync-remove-hub", [facts.systemd ? "1" : "0"])])
             }
             return
         }
-        if observed.python3 == nil && !hubObserved.installed {
+        if hubObserved.python3 == nil && !hubObserved.installed {
             error("host '\(host.name)' has no python3 for the hub venv; add a PythonEnvironment with python: \"3\" or install python3")
             return
         }
@@ -168,7 +181,7 @@ private struct HubPlanner {
         // 2. host packages
         var apt: [String] = []
         if !hubObserved.proxy { apt.append("node-configurable-http-proxy") }
-        let python3Venv = observed.python3.flatMap { v in observed.pythons.first { $0.minor == minorVersion(of: v) } }?.venv ?? false
+        let python3Venv = hubObserved.python3Venv
         if !hubObserved.installed && !python3Venv { apt.append("python3-venv") }
         if !apt.isEmpty {
             add(.ensureProxy, packages: apt.sorted(), reason: "JupyterHub/\(hub.name) needs \(apt.sorted().joined(separator: ", "))",
@@ -215,7 +228,7 @@ private struct HubPlanner {
         let isOAuth = hub.authentication.type != .pam
         if isOAuth && !hubObserved.secrets.contains("oauth.env") { configReasons.append("no OAuth client secret file") }
         if !isOAuth && hubObserved.secrets.contains("oauth.env") { configReasons.append("a stale OAuth secret file") }
-        if observed.systemd && !hubObserved.unit { configReasons.append("no systemd unit") }
+        if facts.systemd && !hubObserved.unit { configReasons.append("no systemd unit") }
         if !configReasons.isEmpty {
             planConfigure(config: config, reasons: configReasons)
             changed.append("config")
@@ -238,7 +251,7 @@ private struct HubPlanner {
         if !restart.isEmpty {
             add(.restartHub, reason: restart.joined(separator: "; "),
                 commands: [sh(HubScripts.restart, "labsync-restart-hub",
-                              [observed.systemd ? "1" : "0", HubConfig.localURL(hub)])])
+                              [facts.systemd ? "1" : "0", HubConfig.localURL(hub)])])
         }
 
         // 9. removed users
@@ -264,7 +277,7 @@ private struct HubPlanner {
         }
         let markerMatches = hubObserved.marker?.packages == wanted
         guard !hubObserved.installed || !missing.isEmpty || !markerMatches else { return false }
-        let python = observed.python3Path ?? "/usr/bin/python3"
+        let python = hubObserved.python3Path ?? "/usr/bin/python3"
         var commands: [RemoteCommand] = []
         var reason: String
         if !hubObserved.installed {
@@ -284,7 +297,7 @@ private struct HubPlanner {
         add(.installHub, packages: hubObserved.installed ? (missing.isEmpty ? wanted : missing) : wanted,
             reason: reason, commands: commands,
             marker: LabsyncMarker(spec: hub.name, packages: wanted,
-                                  python: hubObserved.installed ? hubObserved.python : (observed.python3 ?? "3")),
+                                  python: hubObserved.installed ? hubObserved.python : (hubObserved.python3 ?? "3")),
             markerPath: HubLayout.venv + "/" + LabsyncMarker.fileName, environmentPath: HubLayout.venv)
         return true
     }
@@ -352,20 +365,20 @@ private struct HubPlanner {
 
     // MARK: kernels
 
-    mutating func planKernels(_ kernels: [JupyterHubDriver.KernelTarget]) {
+    mutating func planKernels(_ kernels: [KernelOffer]) {
         let observedKernels = Dictionary(hubObserved.kernels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for kernel in kernels.sorted(by: { $0.environment < $1.environment }) {
             let dir = HubLayout.kernels + "/" + kernel.environment
             let current = observedKernels[kernel.environment]
             let why: String? = if let current {
-                if current.environment == nil && current.argv.first != kernel.python {
+                if current.environment == nil && current.argv.first != (kernel.argv.first ?? "") {
                     nil  // someone else's kernel of that name: reported below
                 } else if current.displayName != kernel.displayName { "display name is \"\(current.displayName)\", not \"\(kernel.displayName)\"" }
-                else if current.argv.first != kernel.python { "kernel runs \(current.argv.first ?? "?"), not \(kernel.python)" }
+                else if current.argv.first != (kernel.argv.first ?? "") { "kernel runs \(current.argv.first ?? "?"), not \((kernel.argv.first ?? ""))" }
                 else if current.environment == nil { "registered by hand; labsync takes it over" }
                 else { nil }
             } else { "not registered" }
-            if let current, current.environment == nil, current.argv.first != kernel.python {
+            if let current, current.environment == nil, current.argv.first != (kernel.argv.first ?? "") {
                 error("a kernel named \(kernel.environment) that labsync did not register exists in \(HubLayout.kernels); remove it or rename the environment")
                 continue
             }
@@ -399,7 +412,7 @@ private struct HubPlanner {
             commands.append(sh(HubScripts.writeSecretFile, "labsync-hub-oauth-secret", [HubLayout.oauthEnvironment],
                                stdin: Array(line.utf8)))
         }
-        if observed.systemd {
+        if facts.systemd {
             commands.append(sh(HubScripts.installUnit, "labsync-hub-unit", [HubLayout.unit],
                                stdin: Array(JupyterHubDriver.unitFile().utf8)))
         }
@@ -411,11 +424,7 @@ private struct HubPlanner {
 
     /// `apt-get install`, with one `apt-get update` and a retry when it fails.
     func aptInstall(_ packages: [String]) -> RemoteCommand {
-        let script = """
-            export DEBIAN_FRONTEND=noninteractive
-            apt-get install -y --no-install-recommends "$@" || { apt-get update && apt-get install -y --no-install-recommends "$@"; }
-            """
-        return sh(script, "labsync-apt-install", packages)
+        sh(CoreScripts.aptInstall, "labsync-apt-install", packages)
     }
 }
 
@@ -439,4 +448,30 @@ func jsonString(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+extension StepKind {
+    /// Host-wide: configurable-http-proxy from APT (and python3-venv for the hub venv).
+    public static let ensureProxy = StepKind("ensure-proxy", driver: "jupyterhub", symbol: .add, phase: .hostWide, order: 7)
+    /// The hub venv: created and/or jupyterhub & co installed. Runs like an
+    /// environment (its own group), in parallel with the environments.
+    public static let installHub = StepKind("install-hub", driver: "jupyterhub", symbol: .change, phase: .resources, order: 8)
+    // Every other hub step runs after all environments (kernels need their
+    // environment and ipykernel), one after another, in this order.
+    /// A PAM user's system account: created (home directory mode), password hash set.
+    public static let addUser = StepKind("add-user", driver: "jupyterhub", symbol: .add, phase: .afterResources, order: 9)
+    /// An existing account's password hash or lock state differs from the spec.
+    public static let updateUser = StepKind("update-user", driver: "jupyterhub", symbol: .change, phase: .afterResources, order: 10)
+    public static let registerKernel = StepKind("register-kernel", driver: "jupyterhub", symbol: .add, phase: .afterResources, order: 11)
+    public static let unregisterKernel = StepKind("unregister-kernel", driver: "jupyterhub", symbol: .remove, phase: .afterResources, order: 12)
+    /// Self-signed key and certificate generated on the host.
+    public static let createCertificate = StepKind("create-certificate", driver: "jupyterhub", symbol: .add, phase: .afterResources, order: 13)
+    /// Secrets generated on the host if missing; config rendered, checked, moved in place.
+    public static let configureHub = StepKind("configure-hub", driver: "jupyterhub", symbol: .change, phase: .afterResources, order: 14)
+    /// Start or restart the service; wait for /hub/api; roll back on failure.
+    public static let restartHub = StepKind("restart-hub", driver: "jupyterhub", symbol: .change, phase: .afterResources, order: 15)
+    /// Deleted from the hub (REST API), system account locked or deleted.
+    public static let removeUser = StepKind("remove-user", driver: "jupyterhub", symbol: .remove, phase: .afterResources, order: 16)
+    /// state: absent: service, venv, config, secrets, unit, kernels, state.
+    public static let removeHub = StepKind("remove-hub", driver: "jupyterhub", symbol: .remove, phase: .afterResources, order: 17)
 }

@@ -15,10 +15,10 @@ import Remote
 ///    the others;
 /// 4. after a step's commands all succeed, write its marker atomically —
 ///    never before;
-/// 5. the hub phase: JupyterHub steps (`StepAction.isHubPhase`) one after
-///    another in action order, after every environment (kernels need their
-///    env); stop at the first failure. (`install-hub` is not in it: it is an
-///    environment group of its own, the hub venv, run with the others.)
+/// 5. the after-resources phase (`StepKind.Phase.afterResources`, e.g. the
+///    hub's configuration, whose kernels need their environments): one after
+///    another in step-kind order; stop at the first failure.
+/// The script knows no driver: each step's kind says which phase it is in.
 ///
 /// Secrets: a step's `secrets` are resolved on this machine (`resolveSecrets`)
 /// only when the script is rendered, and replace their placeholders in the
@@ -62,26 +62,29 @@ public struct HostScript: Sendable {
     /// Exit code of the script when the lock could not be had in time.
     public static let lockTimeoutExitCode: Int32 = 75
 
-    /// Host-wide steps first (their indices), then environment groups in plan
-    /// order, then the hub phase in action order.
-    var phases: (hostWide: [Int], groups: [[Int]], hub: [Int]) {
+    /// Host-wide steps first (their indices), then resource groups in plan
+    /// order, then the after-resources phase in step-kind order.
+    var phases: (hostWide: [Int], groups: [[Int]], after: [Int]) {
         var hostWide: [Int] = []
         var groups: [String: [Int]] = [:]
         var order: [String] = []
-        var hub: [Int] = []
+        var after: [Int] = []
         for (i, step) in steps.enumerated() {
-            if step.action.isHostWide { hostWide.append(i); continue }
-            if step.action.isHubPhase { hub.append(i); continue }
+            switch step.action.phase {
+            case .hostWide: hostWide.append(i); continue
+            case .afterResources: after.append(i); continue
+            case .resources: break
+            }
             let key = step.environmentPath ?? step.resource
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(i)
         }
         // Stable: steps of one action keep their plan order.
-        let hubOrdered = hub.enumerated().sorted { a, b in
+        let afterOrdered = after.enumerated().sorted { a, b in
             let (x, y) = (steps[a.element].action, steps[b.element].action)
-            return x != y ? x < y : a.offset < b.offset
+            return x != y ? StepKind.precedes(x, y) : a.offset < b.offset
         }.map(\.element)
-        return (hostWide, order.map { groups[$0]! }, hubOrdered)
+        return (hostWide, order.map { groups[$0]! }, afterOrdered)
     }
 
     public struct SecretError: Error, Sendable, CustomStringConvertible {
@@ -149,7 +152,7 @@ public struct HostScript: Sendable {
             tag() { while IFS= read -r line || [ -n "$line" ]; do printf '%s out %s %s\\n' "$m" "$1" "$line"; done; }
 
             """
-        let (hostWide, groups, hubPhase) = phases
+        let (hostWide, groups, afterPhase) = phases
         for i in hostWide {
             s += stepBlock(i, indent: "")
             s += "[ \"$rc\" = 0 ] || exit 1\n"
@@ -166,7 +169,7 @@ public struct HostScript: Sendable {
             }
             s += "wait\n"
         }
-        for i in hubPhase {
+        for i in afterPhase {
             s += stepBlock(i, indent: "")
             s += "[ \"$rc\" = 0 ] || exit 1\n"
         }

@@ -77,7 +77,7 @@ public struct Reconciliation: Sendable {
             guard let transport = connections.transports[host.name] else {
                 return (host.name, .failure(ObserveFailure(message: "no connection")))
             }
-            let request = requests[host.name] ?? ObservationRequest(roots: [])
+            let request = requests[host.name] ?? ObservationRequest()
             return (host.name, await Self.observe(transport: transport, request: request,
                                                   become: Inventory.become(for: host)))
         }
@@ -132,16 +132,5 @@ public struct Reconciliation: Sendable {
                 owner: owner)
             return await applier.apply(byHost[name] ?? [], events: events)
         }
-    }
-}
-
-extension SpecSet {
-    /// Only these hosts (by name); all when `names` is empty.
-    public func restricted(toHosts names: [String]) -> SpecSet {
-        guard !names.isEmpty else { return self }
-        var copy = self
-        copy.hosts = hosts.filter { names.contains($0.name) }
-        copy.hubs = hubs.filter { names.contains($0.host.value) }
-        return copy
     }
 }

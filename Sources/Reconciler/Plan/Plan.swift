@@ -6,12 +6,14 @@
 import Drivers
 
 public struct Plan: Sendable, Hashable, Codable {
-    public static let currentFormatVersion = 1
+    /// 2: unmanaged items carry the driver's `summary` instead of pip's
+    /// `python` and `distributions`.
+    public static let currentFormatVersion = 2
 
     public var formatVersion: Int
     /// The specs' git revision (commit sha); nil for a plain directory.
     public var revision: String?
-    /// Sorted by host, then resource, then action order (`StepAction`).
+    /// Sorted by host, then resource, then step kind (`StepKind.precedes`).
     public var steps: [PlanStep]
     public var drift: [DriftItem]
     public var unmanaged: [UnmanagedItem]
@@ -61,7 +63,7 @@ public struct Plan: Sendable, Hashable, Codable {
     static func stepOrder(_ a: PlannedStep, _ b: PlannedStep) -> Bool {
         if a.host != b.host { return a.host < b.host }
         if a.resource != b.resource { return a.resource < b.resource }
-        return a.action < b.action
+        return StepKind.precedes(a.action, b.action)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -102,11 +104,11 @@ public struct Plan: Sendable, Hashable, Codable {
 public struct PlanStep: Sendable, Hashable, Codable {
     public var host: String
     public var resource: String
-    public var action: StepAction
+    public var action: StepKind
     public var packages: [String]
     public var reason: String
 
-    public init(host: String, resource: String, action: StepAction, packages: [String], reason: String) {
+    public init(host: String, resource: String, action: StepKind, packages: [String], reason: String) {
         self.host = host
         self.resource = resource
         self.action = action

@@ -66,11 +66,7 @@ extension Plan {
         return out.joined(separator: "\n") + "\n"
     }
 
-    func unmanagedFacts(_ item: UnmanagedItem) -> String {
-        let python = item.python.isEmpty ? "python ?" : "python \(item.python)"
-        let count = "\(item.distributions) distribution\(item.distributions == 1 ? "" : "s")"
-        return "\(python), \(count)"
-    }
+    func unmanagedFacts(_ item: UnmanagedItem) -> String { item.summary }
 
     // MARK: Markdown
 

@@ -30,32 +30,38 @@ public struct PipDriver: Driver {
     public static let uvToolPath = "/opt/labsync/tools/uv/bin/uv"
     /// Never uninstalled as "unmanaged": the venv's own tooling.
     public static let protectedDistributions: Set<String> = ["pip", "setuptools", "wheel"]
+    static let kind = "PythonEnvironment"
 
-    public struct Desired: Sendable {
-        public var host: HostSpec
-        /// The environments that land on this host (after hostSelector fan-out).
-        public var environments: [PythonEnvironmentSpec]
-        /// Remove marked venvs that no spec wants any more.
-        public var prune: Bool
-        public init(host: HostSpec, environments: [PythonEnvironmentSpec], prune: Bool) {
-            self.host = host
-            self.environments = environments
-            self.prune = prune
-        }
-    }
-    public typealias Observed = HostObservation
+    public typealias Observed = PipObservation
 
     public init() {}
+
+    public var name: String { "pip" }
+    public var kinds: [String] { [Self.kind] }
+    public var stepKinds: [StepKind] {
+        [.ensurePython, .ensureUV, .removeEnv, .recreateEnv, .createEnv, .uninstall, .install]
+    }
+    public var observeFragment: String { String(decoding: PackageResources.pip_observe_py, as: UTF8.self) }
+
+    /// The environments that land on this host (after hostSelector fan-out).
+    static func environments(_ context: HostContext) -> [PythonEnvironmentSpec] {
+        context.specs.environments.filter { env in
+            context.specs.hosts(for: env).contains { $0.name == context.host.name }
+        }
+    }
+
+    public func resources(_ context: HostContext) -> [String] {
+        Self.environments(context).map { "\(Self.kind)/\($0.name)" }
+    }
 
     /// `rm -rf` of a venv, only while it carries a labsync marker (checked on the
     /// host when it runs; exit 3 and a message otherwise). A path already gone is success.
     public static func removeEnvironmentCommand(path: String, become: Become) -> RemoteCommand {
-        let script = #"if [ -f "$1/.labsync.json" ]; then rm -rf -- "$1"; elif [ -e "$1" ]; then echo "labsync: $1 has no labsync marker; not removed" >&2; exit 3; fi"#
-        return RemoteCommand("/bin/sh", ["-c", script, "labsync-remove-env", path], become: become)
+        RemoteCommand("/bin/sh", ["-c", Scripts.removeEnv, "labsync-remove-env", path], become: become)
     }
 
-    /// What to ask the observe script on a host with these environments.
-    public static func observationRequest(for environments: [PythonEnvironmentSpec]) -> ObservationRequest {
+    /// What to ask the observe fragment on a host with these environments.
+    public static func observationRequest(for environments: [PythonEnvironmentSpec]) -> PipObservationRequest {
         let roots = Set([PythonEnvironmentSpec.defaultRoot] + environments.map(\.root)).sorted()
         var pythons = Set<String>()
         for env in environments where env.state == .present {
@@ -65,17 +71,92 @@ public struct PipDriver: Driver {
             case .latest: pythons.insert("latest")
             }
         }
-        return ObservationRequest(roots: roots, pythons: pythons.sorted())
+        return PipObservationRequest(roots: roots, pythons: pythons.sorted())
     }
 
-    public func diff(desired: Desired, observed: HostObservation) -> DriverResult {
-        var planner = HostPlanner(host: desired.host, observed: observed)
-        for env in desired.environments.sorted(by: { $0.name < $1.name }) {
+    /// Always asked, even on a host without environments: venvs made by hand
+    /// under the default root are worth listing (scenario P5).
+    public func observationRequest(_ context: HostContext) -> JSONValue? {
+        JSONValue(encoding: Self.observationRequest(for: Self.environments(context)))
+    }
+
+    /// Environments named in a hub's `kernels` run ipykernel; the hub starts them so.
+    public func kernels(for requests: [KernelRequest], _ context: HostContext) -> [KernelOffer] {
+        let mine = Dictionary(Self.environments(context).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return requests.compactMap { request in
+            guard request.register, let env = mine[request.environment], env.state == .present else { return nil }
+            return KernelOffer(environment: env.name, resource: "\(Self.kind)/\(env.name)",
+                               displayName: env.kernel?.displayName ?? env.name, language: "python",
+                               argv: [env.path + "/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+        }
+    }
+
+    public func plan(_ context: HostContext, observed: PipObservation?, hooks: HookInputs) -> DriverResult {
+        let environments = Self.withKernelSupport(Self.environments(context), requests: hooks.kernelRequests)
+        var planner = HostPlanner(host: context.host, observed: observed ?? PipObservation(), facts: context.facts)
+        for env in environments.sorted(by: { $0.name < $1.name }) {
             planner.plan(env)
         }
-        planner.planLeftovers(desiredPaths: Set(desired.environments.map(\.path)), prune: desired.prune)
+        planner.planLeftovers(desiredPaths: Set(environments.map(\.path)), prune: context.prune)
         return planner.finish()
     }
+
+    /// Environments some other driver wants as kernels get `ipykernel` (unless
+    /// they declare it): a kernel is useless without it. Also while the
+    /// requester is being removed, so removing a hub leaves its environments
+    /// exactly as they were.
+    static func withKernelSupport(_ environments: [PythonEnvironmentSpec], requests: [KernelRequest])
+        -> [PythonEnvironmentSpec] {
+        environments.map { env in
+            guard env.state == .present, let request = requests.first(where: { $0.environment == env.name }),
+                  !env.requirements.contains(where: { $0.value.normalizedName == "ipykernel" }),
+                  let ipykernel = try? Requirement(parsing: "ipykernel") else { return env }
+            var copy = env
+            copy.requirements.append(Located(ipykernel, at: request.location))
+            return copy
+        }
+    }
+
+    public func statusEntries(_ observed: PipObservation) -> [StatusEntry] {
+        observed.environments.map { env in
+            StatusEntry(path: env.path, resource: env.marker.map { "\(Self.kind)/\($0.spec)" },
+                        summary: "python \(env.python)  \(env.distributions.count) packages",
+                        packages: env.distributions.sorted(by: { $0.name < $1.name }).map { "\($0.name)==\($0.version)" },
+                        problem: env.markerError)
+        }
+    }
+
+    public func export(resource: String, _ context: HostContext, observed: PipObservation) -> ExportResult? {
+        let name = String(resource.dropFirst(Self.kind.count + 1))
+        guard let env = context.specs.environments.first(where: { $0.name == name }) else { return nil }
+        guard let found = observed.environment(at: env.path) else {
+            return .failure("\(context.host.name) has no environment at \(env.path); run `labsync apply` first")
+        }
+        // Like `pip freeze`: the venv's own tooling is left out.
+        let omitted = Self.protectedDistributions.union(["distribute"])
+        var lines = ["# PythonEnvironment/\(env.name) on \(context.host.name) (python \(found.python)), exported by labsync"]
+        lines += found.distributions
+            .filter { !omitted.contains($0.name) }
+            .sorted { $0.name < $1.name }
+            .map { "\($0.name)==\($0.version)" }
+        return .text(lines.joined(separator: "\n"))
+    }
+}
+
+extension StepKind {
+    /// Host-wide (resource `Host/<name>`): apt installs an interpreter and/or venv support.
+    public static let ensurePython = StepKind("ensure-python", driver: "pip", symbol: .add, phase: .hostWide, order: 0)
+    /// Host-wide: labsync's uv tool venv, for `installer: uv`.
+    public static let ensureUV = StepKind("ensure-uv", driver: "pip", symbol: .add, phase: .hostWide, order: 1)
+    public static let removeEnv = StepKind("remove-env", driver: "pip", symbol: .remove, phase: .resources, order: 2)
+    public static let recreateEnv = StepKind("recreate-env", driver: "pip", symbol: .replace, phase: .resources, order: 3)
+    public static let createEnv = StepKind("create-env", driver: "pip", symbol: .add, phase: .resources, order: 4)
+    /// Before `install`: what it removes is, by construction, nothing a declared
+    /// package depends on, and installing afterwards restores anything shared.
+    /// An uninstall changes an environment (it is shown as "-" all the same).
+    public static let uninstall = StepKind("uninstall", driver: "pip", symbol: .remove, phase: .resources, order: 5,
+                                           summary: .change)
+    public static let install = StepKind("install", driver: "pip", symbol: .change, phase: .resources, order: 6)
 }
 
 /// The interpreter an environment will be created with.
@@ -89,16 +170,18 @@ struct ChosenPython {
 /// Accumulates one host's result; one instance per `diff` call.
 private struct HostPlanner {
     let host: HostSpec
-    let observed: HostObservation
+    let observed: PipObservation
+    let facts: HostObservation.Facts
     let become: Become
     var result = DriverResult()
     /// APT packages for `ensure-python`, with who needs them.
     var aptPackages: [String: Set<String>] = [:]
     var needsUV: Set<String> = []
 
-    init(host: HostSpec, observed: HostObservation) {
+    init(host: HostSpec, observed: PipObservation, facts: HostObservation.Facts) {
         self.host = host
         self.observed = observed
+        self.facts = facts
         self.become = Become(rawValue: host.become.rawValue) ?? .none
     }
 
@@ -182,7 +265,7 @@ private struct HostPlanner {
         let applicable = env.requirements.map(\.value).filter { req in
             guard let marker = req.marker else { return true }
             return evaluateMarker(marker, environment: markerEnvironment(pythonVersion: envPython,
-                                                                          machine: observed.os.machine))
+                                                                          machine: facts.os.machine))
         }
         let current = fresh ? nil : existing
         planPackages(env, applicable: applicable, existing: current, python: envPython,
@@ -197,7 +280,7 @@ private struct HostPlanner {
         let recordedText = Set(recorded.map(\.description))
         let declaredNames = Set(env.requirements.map(\.value.normalizedName))
 
-        // Uninstall first (see StepAction.uninstall).
+        // Uninstall first (see StepKind.uninstall).
         let needed = dependencyClosure(of: declaredNames, in: installed)
         var removedFromSpec: [String] = []
         for name in Set(recorded.map(\.normalizedName)).sorted()
@@ -332,8 +415,10 @@ private struct HostPlanner {
     }
 
     func unmanagedItem(_ env: EnvironmentObservation, kind: UnmanagedItem.Kind, detail: String) -> UnmanagedItem {
-        UnmanagedItem(host: host.name, path: env.path, kind: kind, spec: env.marker?.spec, python: env.python,
-                      distributions: env.distributions.count, detail: detail)
+        let python = env.python.isEmpty ? "python ?" : "python \(env.python)"
+        let count = env.distributions.count
+        return UnmanagedItem(host: host.name, path: env.path, kind: kind, spec: env.marker?.spec,
+                             summary: "\(python), \(count) distribution\(count == 1 ? "" : "s")", detail: detail)
     }
 
     // MARK: interpreters
@@ -388,7 +473,7 @@ private struct HostPlanner {
 
     // MARK: commands
 
-    func step(_ env: PythonEnvironmentSpec, _ action: StepAction, packages: [String] = [], reason: String,
+    func step(_ env: PythonEnvironmentSpec, _ action: StepKind, packages: [String] = [], reason: String,
               commands: [RemoteCommand], marker: LabsyncMarker? = nil) -> PlannedStep {
         PlannedStep(host: host.name, resource: resource(env), action: action, packages: packages, reason: reason,
                     commands: commands, markerAfter: marker,
@@ -490,11 +575,7 @@ private struct HostPlanner {
     /// `apt-get install`; when that fails (lists never fetched, or stale), `apt-get
     /// update` once and retry.
     func aptInstall(_ packages: [String]) -> [RemoteCommand] {
-        let script = """
-            export DEBIAN_FRONTEND=noninteractive
-            apt-get install -y --no-install-recommends "$@" || { apt-get update && apt-get install -y --no-install-recommends "$@"; }
-            """
-        return [RemoteCommand("/bin/sh", ["-c", script, "labsync-apt-install"] + packages, become: become)]
+        [RemoteCommand("/bin/sh", ["-c", PipDriver.Scripts.aptInstall, "labsync-apt-install"] + packages, become: become)]
     }
 }
 

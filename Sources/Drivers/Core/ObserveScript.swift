@@ -1,0 +1,120 @@
+// The one observe command per host, composed from every driver's fragment.
+// The sh wrapper picks a python3 and pipes the program (on stdin) into it; a
+// host without python3 still answers, with OS facts only, so drivers can plan
+// the steps that install it.
+
+import Foundation
+import Remote
+
+/// What to observe on one host: each driver's request, by driver name.
+public struct ObservationRequest: Sendable, Hashable {
+    public var drivers: [String: JSONValue]
+    /// Each requested driver's fragment source, by driver name.
+    public var fragments: [String: String]
+
+    public init(drivers: [String: JSONValue] = [:], fragments: [String: String] = [:]) {
+        self.drivers = drivers
+        self.fragments = fragments
+    }
+
+    /// The request argument: `{"drivers": {...}}`, compact with sorted keys.
+    public var json: String { JSONValue.object(["drivers": .object(drivers)]).jsonText }
+
+    /// The whole Python program: the helpers and the requested fragments as
+    /// string literals, then the main script that runs them.
+    public var program: String {
+        var s = "LIB = \(pythonStringLiteral(ObserveScript.lib))\nFRAGMENTS = {\n"
+        for name in fragments.keys.sorted() where drivers[name] != nil {
+            s += "    \(pythonStringLiteral(name)): \(pythonStringLiteral(fragments[name]!)),\n"
+        }
+        return s + "}\n" + ObserveScript.main
+    }
+}
+
+/// A JSON string literal, which is also a valid Python 3 string literal
+/// (JSON's escapes are a subset of Python's).
+func pythonStringLiteral(_ text: String) -> String {
+    JSONValue.string(text).jsonText
+}
+
+/// The command that observes a host: `/bin/sh -c WRAPPER labsync-observe REQUEST_JSON`,
+/// with the Python program on stdin.
+public func observeCommand(_ request: ObservationRequest, become: Become) -> RemoteCommand {
+    RemoteCommand("/bin/sh", ["-c", ObserveScript.wrapper, "labsync-observe", request.json],
+                  stdin: Array(request.program.utf8), become: become)
+}
+
+public struct ObservationError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable { case notJSON, unexpectedShape }
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+}
+
+/// Parses what the observe command printed: the program's JSON document, or the
+/// wrapper's fallback (`labsync-observe-fallback 1`, then `systemd=0|1`, then the
+/// contents of /etc/os-release) from a host without python3.
+public func decodeObservation(_ bytes: [UInt8]) throws(ObservationError) -> HostObservation {
+    let text = String(decoding: bytes, as: UTF8.self)
+    if text.hasPrefix(ObserveScript.fallbackHeader) {
+        return ObserveScript.decodeFallback(text)
+    }
+    do {
+        return try JSONDecoder().decode(HostObservation.self, from: Data(bytes))
+    } catch let error as DecodingError {
+        let snippet = String(text.prefix(200))
+        throw ObservationError(kind: text.hasPrefix("{") ? .unexpectedShape : .notJSON,
+                               message: "the observe script printed something labsync cannot read (\(error.shortDescription)): \(snippet)")
+    } catch {
+        throw ObservationError(kind: .notJSON, message: "cannot read the observation: \(error)")
+    }
+}
+
+extension DecodingError {
+    public var shortDescription: String {
+        switch self {
+        case .dataCorrupted(let c): "invalid JSON at \(c.codingPath.pathText): \(c.debugDescription)"
+        case .keyNotFound(let key, let c): "missing \(c.codingPath.pathText).\(key.stringValue)"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): "wrong type at \(c.codingPath.pathText)"
+        @unknown default: "\(self)"
+        }
+    }
+}
+
+extension [any CodingKey] {
+    var pathText: String { map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
+}
+
+public enum ObserveScript {
+    static let fallbackHeader = "labsync-observe-fallback 1\n"
+
+    /// POSIX sh (Scripts/observe_wrapper.sh). Prefers /usr/bin/python3 (a real
+    /// VM's; also skips slow pyenv shims), then python3 on PATH. Without one:
+    /// the fallback lines (see `decodeObservation`).
+    public static let wrapper = embeddedScript(PackageResources.observe_wrapper_sh)
+    /// Scripts/observe_lib.py: helpers every fragment may use.
+    public static let lib = String(decoding: PackageResources.observe_lib_py, as: UTF8.self)
+    /// Scripts/observe_main.py: runs the fragments, prints the document.
+    public static let main = String(decoding: PackageResources.observe_main_py, as: UTF8.self)
+
+    static func decodeFallback(_ text: String) -> HostObservation {
+        var os = HostObservation.OperatingSystem(id: "", versionId: "", prettyName: "")
+        var systemd = false
+        for line in text.split(separator: "\n").dropFirst() {
+            if line == "systemd=1" { systemd = true; continue }
+            if line.hasPrefix("machine=") { os.machine = String(line.dropFirst(8)); continue }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            var value = line[line.index(after: eq)...]
+            if value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q {
+                value = value.dropFirst().dropLast()
+            }
+            switch line[..<eq] {
+            case "ID": os.id = String(value)
+            case "VERSION_ID": os.versionId = String(value)
+            case "PRETTY_NAME": os.prettyName = String(value)
+            default: break
+            }
+        }
+        return HostObservation(os: os, systemd: systemd)
+    }
+}

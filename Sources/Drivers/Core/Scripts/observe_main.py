@@ -1,0 +1,39 @@
+# labsync observe script: prints ONE JSON document describing the host.
+# Composed by ObserveScript.swift: `LIB` (observe_lib.py) and `FRAGMENTS` (each
+# driver's observe fragment, by driver name) are defined above this text, and
+# the whole program arrives on python3's stdin with the request as argv[1], so
+# a host costs one SSH round trip however many drivers look at it.
+# Each fragment runs in a namespace of its own (the helpers of LIB, then its
+# own definitions) and a fragment that raises costs only its own part.
+import json
+import sys
+import traceback
+
+LIB_SOURCE = globals().get("LIB", "")
+FRAGMENT_SOURCES = globals().get("FRAGMENTS", {})
+
+
+def main():
+    request = json.loads(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else {}
+    lib = {"__name__": "labsync_observe_lib"}
+    exec(compile(LIB_SOURCE, "observe_lib.py", "exec"), lib)
+    result = {"os": lib["os_release"](), "systemd": lib["systemd_running"](), "drivers": {}}
+    errors = {}
+    for name, driver_request in sorted(request.get("drivers", {}).items()):
+        source = FRAGMENT_SOURCES.get(name)
+        if source is None:
+            errors[name] = "no observe fragment named %s was sent" % name
+            continue
+        namespace = dict(lib)
+        namespace["__name__"] = "labsync_fragment_" + name
+        try:
+            exec(compile(source, "%s observe fragment" % name, "exec"), namespace)
+            result["drivers"][name] = namespace["observe"](driver_request)
+        except Exception:  # noqa: BLE001 - one driver's failure must not hide the others'
+            errors[name] = traceback.format_exc(limit=3).strip()
+    if errors:
+        result["driverErrors"] = errors
+    sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+main()

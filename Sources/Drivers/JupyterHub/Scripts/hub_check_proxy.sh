@@ -1,0 +1,2 @@
+#!/bin/sh
+NODE_PATH="$HUB_NODE_PATH" "$HUB_PROXY" --version
