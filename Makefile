@@ -4,8 +4,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 TOOLS := .tools/venv
 PY := $(TOOLS)/bin/python
-APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev libsqlite3-dev pkg-config openssh-server python3-venv python3-pip sudo git util-linux chromium openssl
-PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3
+APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev libsqlite3-dev pkg-config openssh-server python3-venv python3-pip sudo git util-linux chromium openssl shellcheck
+PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3 ruff==0.17.5
 # JupyterHub end-to-end test (Tests/labsyncTests/HubEndToEndTests.swift): the
 # proxy from Debian (works with NodeSource's nodejs too, given NODE_PATH — see
 # Sources/Drivers/JupyterHub/HubLayout.swift), and a wheelhouse the test host
@@ -14,7 +14,7 @@ HUB_APT := node-configurable-http-proxy openssl curl passwd
 HUB_WHEELHOUSE := .cache/wheelhouse/hub
 HUB_WHEELS := 'jupyterhub>=5,<6' jupyterlab 'oauthenticator>=16' jupyterhub-idle-culler ipykernel
 
-.PHONY: deps build debug test test-unit test-python demo bench clean
+.PHONY: deps build debug test test-unit test-python lint demo bench clean
 
 # Idempotent: installs only what is missing.
 deps: $(TOOLS)/.done $(HUB_WHEELHOUSE)/.done
@@ -50,7 +50,13 @@ build: deps
 debug: deps
 	$(SWIFT) build
 
-test: deps test-python test-unit
+test: deps lint test-python test-unit
+
+# shellcheck and ruff on every script labsync ships, and the plug-in rule
+# (scripts/check-architecture.sh). The venv is refreshed when PY_TOOLS grows.
+lint: deps
+	@$(PY) -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("ruff") is None)' 2>/dev/null || $(PY) -m pip install -q $(PY_TOOLS)
+	scripts/lint.sh
 
 test-python: deps
 	$(PY) scripts/gen-pep440-cases.py Tests/SpecsTests/Fixtures/pep440-cases.json

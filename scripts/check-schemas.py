@@ -28,7 +28,6 @@ is refused after a few thousand nodes instead of being expanded.
 """
 
 import json
-import os
 import re
 import sys
 from pathlib import Path

@@ -30,7 +30,7 @@ if [ ! -f "$wheelhouse/.done" ]; then
   chmod -R a+rX "$wheelhouse"
   touch "$wheelhouse/.done"
 fi
-ls "$wheelhouse" | grep -c '\.whl$' | xargs printf '%s wheels\n'
+find "$wheelhouse" -maxdepth 1 -name '*.whl' | wc -l | xargs printf '%s wheels\n'
 
 work=$(mktemp -d /tmp/labsync-demo.XXXXXX)
 chmod 755 "$work"

@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func secretsAreResolvedOnlyIntoTheScript() throws {
-        let token = SecretPlaceholder.token("S")
+        let token = SecretToken.token("S")
         let s = step(.configureHub, stdin: "S='\(token)'\n", secrets: ["S": .fromEnv("LABSYNC_TEST_SECRET")])
         let values = try HostScript.resolveSecrets(for: [s], environment: ["LABSYNC_TEST_SECRET": "v4lue-42"])
         #expect(values == ["S": "v4lue-42"])

@@ -68,7 +68,7 @@ import Testing
         let configure = try #require(plan.work.first { $0.action == .configureHub })
         #expect(configure.secrets == ["OAUTH_CLIENT_SECRET": .fromEnv("GITLAB_CLIENT_SECRET")])
         let stdin = configure.commands.compactMap(\.stdin).map { String(decoding: $0, as: UTF8.self) }
-        #expect(stdin.contains("OAUTH_CLIENT_SECRET='\(SecretPlaceholder.token("OAUTH_CLIENT_SECRET"))'\n"))
+        #expect(stdin.contains("OAUTH_CLIENT_SECRET='\(SecretToken.token("OAUTH_CLIENT_SECRET"))'\n"))
         for format in PlanFormat.allCases {
             #expect(plan.rendered(as: format).contains("(sensitive)"))
         }

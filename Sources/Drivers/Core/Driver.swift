@@ -229,7 +229,7 @@ public struct PlannedStep: Sendable, Hashable {
     /// nil: grouped by `resource`.
     public var environmentPath: String?
     /// Secrets the step's commands need, by placeholder. A command's stdin holds
-    /// the placeholder (`SecretPlaceholder.token(name)`); the executor puts the
+    /// the placeholder (`SecretToken.token(name)`); the executor puts the
     /// resolved value there only when it renders the host script, so the value is
     /// never in a plan (any format), the step's reason, or a command line.
     public var secrets: [String: SecretReference]
@@ -251,7 +251,7 @@ public struct PlannedStep: Sendable, Hashable {
 }
 
 /// The secret placeholder a command's stdin carries until the executor renders it.
-public enum SecretPlaceholder {
+public enum SecretToken {
     public static func token(_ name: String) -> String { "@@labsync-secret:\(name)@@" }
 }
 

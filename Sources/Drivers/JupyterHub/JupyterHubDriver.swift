@@ -408,7 +408,7 @@ private struct HubPlanner {
             secrets[name] = oauth.clientSecret
             // The executor replaces the placeholder with the value (single-quoted:
             // the value is checked to hold no quote, whitespace or backslash).
-            let line = "OAUTH_CLIENT_SECRET='\(SecretPlaceholder.token(name))'\n"
+            let line = "OAUTH_CLIENT_SECRET='\(SecretToken.token(name))'\n"
             commands.append(sh(HubScripts.writeSecretFile, "labsync-hub-oauth-secret", [HubLayout.oauthEnvironment],
                                stdin: Array(line.utf8)))
         }

@@ -191,7 +191,7 @@ public struct HostScript: Sendable {
             guard let input = command.stdin else { return line + " < /dev/null" }
             var text = String(decoding: input, as: UTF8.self)
             for (name, _) in step.secrets {
-                text = text.replacing(SecretPlaceholder.token(name), with: secretValues[name] ?? "")
+                text = text.replacing(SecretToken.token(name), with: secretValues[name] ?? "")
             }
             return "printf '%s' \(ShellQuote.quote(text)) | \(line)"
         }

@@ -35,7 +35,9 @@ start_hub() {
   touch "$log" && chmod 600 "$log"
   cd "$state" || return 1
   # setsid: the hub leads its own session, so it outlives this SSH session
-  # and stop_hub can signal everything it started.
+  # and stop_hub can signal everything it started. Its own script is
+  # single-quoted on purpose: the values arrive as its positional parameters.
+  # shellcheck disable=SC2016
   setsid /bin/sh -c 'if [ -f "$1" ]; then set -a; . "$1"; set +a; fi
     NODE_PATH=$4; PATH="$2/bin:$PATH"; export NODE_PATH PATH
     exec "$2/bin/jupyterhub" -f "$3"' labsync-hub "$envfile" "$venv" "$cfg" "$HUB_NODE_PATH" >> "$log" 2>&1 < /dev/null &
