@@ -12,11 +12,18 @@ cd "$(dirname "$0")/.."
 budget=${LABSYNC_UNIT_BUDGET:-60}
 
 swift_bin=$(dirname "$(readlink -f "$(command -v "${SWIFT:-swift}")")")
-bin=$(mktemp -d "${TMPDIR:-/tmp}/labsync-unit-path.XXXXXX")
-trap 'rm -rf -- "$bin"' EXIT
+# A fixed directory, not a fresh temp one: SwiftPM caches the compiled manifest
+# per environment, PATH included, and compiling it again costs ~30 s here.
+bin=$PWD/.build/unit-tier-path
+rm -rf -- "$bin"
+mkdir -p "$bin"
 for tool in "$swift_bin"/*; do
     case $(basename "$tool") in *.py) continue ;; esac  # the toolchain ships a python script or two
     ln -s "$tool" "$bin/"
+done
+# The system linker: swift test compiles Package.swift before it runs anything.
+for tool in ld ld.gold ld.bfd; do
+    if path=$(command -v "$tool"); then ln -sf "$path" "$bin/$tool"; fi
 done
 for forbidden in sshd ssh python3 python git; do
     if PATH=$bin command -v "$forbidden" >/dev/null; then
