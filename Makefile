@@ -14,7 +14,7 @@ HUB_APT := node-configurable-http-proxy openssl curl passwd
 HUB_WHEELHOUSE := .cache/wheelhouse/hub
 HUB_WHEELS := 'jupyterhub>=5,<6' jupyterlab 'oauthenticator>=16' jupyterhub-idle-culler ipykernel
 
-.PHONY: deps build debug test test-unit test-python lint demo bench clean
+.PHONY: deps build debug build-tests test test-unit test-unit-isolated test-integration test-e2e test-python lint demo bench clean
 
 # Idempotent: installs only what is missing.
 deps: $(TOOLS)/.done $(HUB_WHEELHOUSE)/.done
@@ -50,7 +50,11 @@ build: deps
 debug: deps
 	$(SWIFT) build
 
-test: deps lint test-python test-unit
+# Test tiers (DESIGN.md "Test tiers"): LABSYNC_TEST_TIERS selects them; every
+# suite or test names its tier (.unit, .integration, .endToEnd), which
+# scripts/check-test-tiers.sh checks. CI runs the unit tier isolated (no
+# sshd, python3 or git on PATH), which proves it needs none of them.
+test: deps lint test-python test-unit-isolated test-integration test-e2e
 
 # shellcheck and ruff on every script labsync ships, and the plug-in rule
 # (scripts/check-architecture.sh). The venv is refreshed when PY_TOOLS grows.
@@ -58,13 +62,30 @@ lint: deps
 	@$(PY) -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("ruff") is None)' 2>/dev/null || $(PY) -m pip install -q $(PY_TOOLS)
 	scripts/lint.sh
 
+build-tests: deps
+	$(SWIFT) build --build-tests
+
 test-python: deps
 	$(PY) scripts/gen-pep440-cases.py Tests/SpecsTests/Fixtures/pep440-cases.json
 	$(PY) scripts/check-schemas.py
 
-test-unit: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+# Pure: no sshd, no network, no python3, no process started (Spawn refuses).
+test-unit: build-tests
+	scripts/check-test-tiers.sh
+	LABSYNC_TEST_TIERS=unit $(SWIFT) test --skip-build
+
+# The unit tier with a PATH holding only the Swift toolchain (no sshd, ssh,
+# python3, git) and a 60 s budget: proves the tier needs none of them.
+test-unit-isolated: build-tests
+	scripts/test-unit-isolated.sh
+
+# Real sshd on loopback, git, venvs, python3, the labsync binary.
+test-integration: build-tests
+	LABSYNC_TEST_TIERS=integration $(SWIFT) test --skip-build
+
+# The real JupyterHub on this machine (HubEndToEndTests).
+test-e2e: build-tests
+	LABSYNC_TEST_TIERS=e2e $(SWIFT) test --skip-build
 
 demo: build
 	scripts/demo.sh

@@ -76,9 +76,11 @@ let package = Package(
                 "Specs", "Remote", "Drivers", "Reconciler", "Daemon", "PackageIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Shared by the integration tests: a real sshd on loopback, git fixtures,
-        // processes started with posix_spawn (Foundation.Process hangs with sshd).
-        .target(name: "LabsyncTestSupport", dependencies: ["Specs"]),
+        // Shared by the tests: the tier traits (.unit, .integration, .endToEnd), the
+        // in-memory Transport for unit tests, and for integration tests a real sshd
+        // on loopback, git fixtures, processes started with posix_spawn
+        // (Foundation.Process hangs with sshd).
+        .target(name: "LabsyncTestSupport", dependencies: ["Specs", "Remote"]),
         // The harness's sshd as a command, for `make demo` and `make bench`.
         .executableTarget(name: "labsync-testhost", dependencies: ["LabsyncTestSupport"]),
         .testTarget(name: "SpecsTests", dependencies: ["Specs", "LabsyncTestSupport"],

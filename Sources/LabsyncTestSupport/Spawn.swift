@@ -63,6 +63,12 @@ public enum Spawn {
                              stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null",
                              cwd: String? = nil) throws -> BackgroundProcess {
         precondition(!argv.isEmpty, "argv must name a program")
+        guard !TestTier.onlyUnitSelected else {
+            throw SpawnError("""
+                the unit tier starts no processes, but a test started \(argv[0]): \
+                tag it `.integration` (see Sources/LabsyncTestSupport/TestTiers.swift)
+                """)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

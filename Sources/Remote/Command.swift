@@ -27,6 +27,12 @@ public struct RemoteCommand: Sendable, Hashable {
 
     /// The one POSIX sh line the remote login shell runs.
     public var shellLine: String { ShellQuote.render(self) }
+
+    /// The shell line on one line, cut at 120 characters: how errors name a command.
+    package var shortDescription: String {
+        let flat = shellLine.replacing("\n", with: "⏎")
+        return flat.count > 120 ? String(flat.prefix(117)) + "..." : flat
+    }
 }
 
 public enum ShellQuote {

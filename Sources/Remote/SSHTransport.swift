@@ -100,14 +100,8 @@ public actor SSHTransport: Transport {
     public func run(_ command: RemoteCommand, timeout: Duration?,
                     onOutput: (@Sendable (OutputLine) -> Void)?) throws -> CommandResult {
         let result = try runOnce(command, timeout: timeout, onOutput: onOutput, mayRetry: true)
-        // `sudo -n` prints this and exits 1 instead of prompting.
-        if command.become == .sudo, result.exitStatus == 1,
-           result.stderrText.contains("a password is required") {
-            throw RemoteError(kind: .sudoRequiresPassword, target: target, message: """
-                sudo on this host requires a password for \(endpoint.user), and labsync never types \
-                one: allow the commands without a password (a NOPASSWD rule in /etc/sudoers.d) or \
-                connect as root and set `become: none`.
-                """)
+        if let error = RemoteError.sudoRequiresPassword(command, result, target: target, user: endpoint.user) {
+            throw error
         }
         return result
     }

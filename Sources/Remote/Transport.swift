@@ -30,29 +30,48 @@ extension Transport {
 
     public func writeFile(path: String, contents: [UInt8], mode: Int = 0o644, owner: String? = nil,
                           group: String? = nil, become: Become = .none) async throws {
-        // mktemp creates the file 0600, so secret content is never readable by others,
-        // not even between `cat` and `chmod`. The trap removes the temp file on failure.
-        let script = """
-            set -eu
-            dir=$(dirname -- "$1"); base=$(basename -- "$1")
-            tmp=$(mktemp "$dir/.$base.labsync.XXXXXX")
-            trap 'rm -f -- "$tmp"' EXIT
-            cat > "$tmp"
-            chmod "$2" "$tmp"
-            if [ -n "$3" ]; then chown -- "$3" "$tmp"; fi
-            if [ -n "$4" ]; then chgrp -- "$4" "$tmp"; fi
-            mv -f -- "$tmp" "$1"
-            trap - EXIT
-            """
-        let command = RemoteCommand("/bin/sh", ["-c", script, "labsync-write-file", path,
-                                                String(mode, radix: 8), owner ?? "", group ?? ""],
-                                    stdin: contents, become: become)
+        let command = RemoteCommand.writeFile(path: path, contents: contents, mode: mode, owner: owner,
+                                              group: group, become: become)
         let result = try await run(command, timeout: nil, onOutput: nil)
         guard result.succeeded else {
             throw RemoteError(kind: .commandFailed, target: target, message: """
                 writing \(path) failed (\(result.statusDescription)): \(result.stderrText.trimmingTrailingNewlines)
                 """)
         }
+    }
+}
+
+extension RemoteCommand {
+    // mktemp creates the file 0600, so secret content is never readable by others,
+    // not even between `cat` and `chmod`. The trap removes the temp file on failure.
+    private static let writeFileScript = """
+        set -eu
+        dir=$(dirname -- "$1"); base=$(basename -- "$1")
+        tmp=$(mktemp "$dir/.$base.labsync.XXXXXX")
+        trap 'rm -f -- "$tmp"' EXIT
+        cat > "$tmp"
+        chmod "$2" "$tmp"
+        if [ -n "$3" ]; then chown -- "$3" "$tmp"; fi
+        if [ -n "$4" ]; then chgrp -- "$4" "$tmp"; fi
+        mv -f -- "$tmp" "$1"
+        trap - EXIT
+        """
+
+    /// The command `Transport.writeFile` runs: contents on stdin, never in argv.
+    package static func writeFile(path: String, contents: [UInt8], mode: Int, owner: String?, group: String?,
+                                  become: Become) -> RemoteCommand {
+        RemoteCommand("/bin/sh", ["-c", writeFileScript, "labsync-write-file", path,
+                                  String(mode, radix: 8), owner ?? "", group ?? ""],
+                      stdin: contents, become: become)
+    }
+
+    /// What this command writes, when `writeFile(path:…)` made it; nil otherwise.
+    /// `package`: the in-memory transport of the tests records writes with it.
+    package var fileWrite: (path: String, mode: Int, owner: String?, group: String?)? {
+        guard executable == "/bin/sh", arguments.count == 7, arguments[0] == "-c",
+              arguments[1] == Self.writeFileScript, arguments[2] == "labsync-write-file",
+              let mode = Int(arguments[4], radix: 8) else { return nil }
+        return (arguments[3], mode, arguments[5].isEmpty ? nil : arguments[5], arguments[6].isEmpty ? nil : arguments[6])
     }
 }
 
@@ -99,6 +118,17 @@ public struct CommandResult: Sendable, Hashable {
         if let exitSignal { return "killed by SIG\(exitSignal)" }
         return "exit status \(exitStatus)"
     }
+
+    /// The status sh reports for a command killed by `signal` ("TERM" → 143).
+    /// `package`: the in-memory transport of the tests reports kills the same way.
+    package static func exitStatus(killedBy signal: String) -> Int32 {
+        128 + (signalNumbers[signal] ?? 0)
+    }
+
+    private static let signalNumbers: [String: Int32] = [
+        "HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "BUS": 7, "FPE": 8, "KILL": 9,
+        "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15,
+    ]
 }
 
 public struct RemoteError: Error, Sendable, CustomStringConvertible {
@@ -129,6 +159,20 @@ public struct RemoteError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(target): \(message)" }
+
+    /// `sudo -n` prints "a password is required" and exits 1 instead of prompting:
+    /// that result is an error of its own, with the fix. `package`: the in-memory
+    /// transport of the tests reports it the same way.
+    package static func sudoRequiresPassword(_ command: RemoteCommand, _ result: CommandResult,
+                                             target: String, user: String) -> RemoteError? {
+        guard command.become == .sudo, result.exitStatus == 1,
+              result.stderrText.contains("a password is required") else { return nil }
+        return RemoteError(kind: .sudoRequiresPassword, target: target, message: """
+            sudo on this host requires a password for \(user), and labsync never types \
+            one: allow the commands without a password (a NOPASSWD rule in /etc/sudoers.d) or \
+            connect as root and set `become: none`.
+            """)
+    }
 }
 
 extension String {

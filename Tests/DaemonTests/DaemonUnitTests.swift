@@ -8,7 +8,7 @@ import Testing
 @testable import Daemon
 
 @Suite struct WebhookTests {
-    @Test func hmacMatchesOpenSSL() throws {
+    @Test(.integration) func hmacMatchesOpenSSL() throws {
         for (key, message) in [("secret", ""), ("k", "hello world"), (String(repeating: "long key ", count: 20), String(repeating: "x", count: 1000))] {
             let out = try Spawn.check(["openssl", "dgst", "-sha256", "-hmac", key, "-r"], stdin: Array(message.utf8))
             let expected = String(out.split(separator: " ").first ?? "")
@@ -17,7 +17,7 @@ import Testing
         }
     }
 
-    @Test func verifierAcceptsOnlyTheSecret() {
+    @Test(.unit) func verifierAcceptsOnlyTheSecret() {
         let verifier = WebhookVerifier(secret: "s3cret")
         let body = Array(#"{"ref":"refs/heads/main"}"#.utf8)
         let good = "sha256=" + HMACSHA256.mac(key: Array("s3cret".utf8), message: body).map { String(format: "%02x", $0) }.joined()
@@ -30,7 +30,7 @@ import Testing
     }
 }
 
-@Suite struct DaemonPartsTests {
+@Suite(.unit) struct DaemonPartsTests {
     @Test func durations() {
         #expect(parseDuration("5m") == .seconds(300))
         #expect(parseDuration("1h30m") == .seconds(5400))
@@ -58,7 +58,7 @@ import Testing
     }
 }
 
-@Suite struct JournalTests {
+@Suite(.unit) struct JournalTests {
     @Test func storesRunsStepsAndLinesWithoutSecrets() throws {
         let directory = URL(fileURLWithPath: try Spawn.makeTempDirectory(prefix: "journal"))
         defer { try? FileManager.default.removeItem(at: directory) }

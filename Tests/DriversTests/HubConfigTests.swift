@@ -16,7 +16,7 @@ import Testing
         "\u{7F}del\u{85}nel", "\u{2028}ls", "{braces} %s $HOME `cmd`",
     ]
 
-    @Test func stringLiteralsRoundTripThroughPythonsParser() throws {
+    @Test(.integration) func stringLiteralsRoundTripThroughPythonsParser() throws {
         let literals = Self.nasty.map { PythonLiteral.quote($0) }
         #expect(literals.allSatisfy { $0.unicodeScalars.allSatisfy { $0.isASCII } })
         // One literal per line; python prints each parsed value as JSON.
@@ -32,7 +32,7 @@ import Testing
         #expect(decoded == Self.nasty)
     }
 
-    @Test func containersRender() {
+    @Test(.unit) func containersRender() {
         let value = PythonLiteral.list([.dict([("name", .string("admin")), ("users", .set(["b", "a", "b"]))]),
                                         .int(3), .bool(true), .none, .set([])])
         #expect(value.rendered == #"[{"name": "admin", "users": {"a", "b"}}, 3, True, None, set()]"#)
@@ -73,7 +73,7 @@ import Testing
         return try #require(loaded.specs.hubs.first)
     }
 
-    @Test func configIsDeterministicValidPythonAndHoldsNoSecret() throws {
+    @Test(.integration) func configIsDeterministicValidPythonAndHoldsNoSecret() throws {
         let hub = try Self.loadHub(Self.hubYAML)
         let config = HubConfig.render(hub)
         #expect(config == HubConfig.render(hub))
@@ -91,7 +91,7 @@ import Testing
         #expect(result.status == 0, "\(result.stderrText)")
     }
 
-    @Test func hostileNamesStayStrings() throws {
+    @Test(.integration) func hostileNamesStayStrings() throws {
         // Group names are free text in the spec: the place a hostile value can come from.
         let yaml = Self.hubYAML.replacing("allowedGroups: [research/hpc]",
                                           with: #"allowedGroups: ["g\"}; import os #\n"]"#)
@@ -113,7 +113,7 @@ import Testing
     /// Azure AD: the user name is a stable claim (the object id) unless the spec
     /// names one; groups only with manage_groups (oauthenticator 17 checks
     /// allowed_groups only then); never allow-all by default.
-    @Test func azureUsesAStableClaimAndNeverAllowsAllByDefault() throws {
+    @Test(.unit) func azureUsesAStableClaimAndNeverAllowsAllByDefault() throws {
         let yaml = Self.hubYAML.replacing(#/    type: gitlab\n(.|\n)*allowedGroups: \[research/hpc\]\n/#, with: { _ in """
                 type: azuread
                 allowedUsers: ["0b0e9d7c-1111-2222-3333-444455556666"]

@@ -4,11 +4,12 @@
 
 import Drivers
 import Foundation
+import LabsyncTestSupport
 import Remote
 import Testing
 
 @Suite struct HubObserveTests {
-    @Test func reportsHubFactsAndAccountsWithoutHashes() throws {
+    @Test(.integration) func reportsHubFactsAndAccountsWithoutHashes() throws {
         let request = ObservationRequest.pip(
             roots: [], hub: HubObservationRequest(accounts: ["root", "labsync-no-such-user"],
                                                   certFile: "/nonexistent/labsync-cert.pem"))
@@ -25,13 +26,13 @@ import Testing
         #expect(!text.contains("$6$") && !text.contains("$y$"))
     }
 
-    @Test func withoutAHubSpecThereIsNoHubObject() throws {
+    @Test(.integration) func withoutAHubSpecThereIsNoHubObject() throws {
         let result = try LocalRunner.run(observeCommand(.pip(roots: []), become: .none))
         #expect(try decodeObservation(result.stdout).hub == nil)
     }
 
     /// A recorded observation from an older script (no hub keys) still decodes.
-    @Test func lenientDecoding() throws {
+    @Test(.unit) func lenientDecoding() throws {
         let hub = try JSONDecoder().decode(HubObservation.self, from: Data(#"{"installed": true}"#.utf8))
         #expect(hub.installed && !hub.running && hub.accounts.isEmpty && hub.configSHA256 == nil)
     }

@@ -1,5 +1,6 @@
 import Drivers
 import Foundation
+import LabsyncTestSupport
 import Remote
 import Testing
 
@@ -40,7 +41,7 @@ import Testing
         return minorVersion(of: String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    @Test func observesVenvsDistributionsAndMarkers() throws {
+    @Test(.integration) func observesVenvsDistributionsAndMarkers() throws {
         let root = try makeRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let command = observeCommand(.pip(roots: [root, "/nonexistent/labsync-root", "\(root)/a-file"]),
@@ -70,7 +71,7 @@ import Testing
         #expect(observation.pip.unmanagedEnvironments.map(\.path) == ["\(root)/broken"])
     }
 
-    @Test func markerWrittenByLabsyncReadsBack() throws {
+    @Test(.integration) func markerWrittenByLabsyncReadsBack() throws {
         let root = try LocalRunner.temporaryDirectory("observe-marker")
         defer { try? FileManager.default.removeItem(atPath: root) }
         _ = try LocalRunner.run(["/usr/bin/python3", "-m", "venv", "--without-pip", "\(root)/env"])
@@ -83,7 +84,7 @@ import Testing
         #expect(observation.pip.environments.first?.marker == expected)
     }
 
-    @Test func queriesAPTOnlyWhenAWantedPythonIsMissing() throws {
+    @Test(.integration) func queriesAPTOnlyWhenAWantedPythonIsMissing() throws {
         // python3.99 is installed nowhere: the script asks APT (empty on non-Debian hosts).
         let command = observeCommand(.pip(roots: [], pythons: ["3.99"]), become: .none)
         let result = try LocalRunner.run(command)
@@ -93,7 +94,7 @@ import Testing
         #expect(observation.pip.aptPythons.allSatisfy { $0.hasPrefix("3.") })
     }
 
-    @Test func fallbackWithoutPython3ReportsOSFacts() throws {
+    @Test(.integration) func fallbackWithoutPython3ReportsOSFacts() throws {
         // The wrapper's no-python branch, run on its own.
         let lines = ObserveScript.wrapper.split(separator: "\n").drop { !$0.contains("labsync-observe-fallback") }
         let result = try LocalRunner.run(["/bin/sh", "-c", lines.joined(separator: "\n")])
@@ -104,7 +105,7 @@ import Testing
         #expect(observation.os.machine?.isEmpty == false)
     }
 
-    @Test func garbageIsAnErrorNotACrash() {
+    @Test(.unit) func garbageIsAnErrorNotACrash() {
         #expect(throws: ObservationError.self) { try decodeObservation(Array("sudo: a password is required\n".utf8)) }
         #expect(throws: ObservationError.self) { try decodeObservation(Array(#"{"os": 1}"#.utf8)) }
     }

@@ -1,10 +1,11 @@
 import Drivers
 import Foundation
+import LabsyncTestSupport
 import Remote
 import Specs
 import Testing
 
-@Suite struct MarkerEvaluationTests {
+@Suite(.unit) struct MarkerEvaluationTests {
     let py311 = markerEnvironment(pythonVersion: "3.11.2", machine: "x86_64")
 
     @Test(arguments: [
@@ -42,7 +43,7 @@ import Testing
     }
 }
 
-@Suite struct PipCommandTests {
+@Suite(.unit) struct PipCommandTests {
     @Test func indexArgumentsInPipOrder() {
         let index = IndexSettings(url: "https://m/simple", extraUrls: ["https://a", "https://b"],
                                   findLinks: ["/srv/w"], noIndex: true)
@@ -64,7 +65,7 @@ import Testing
 
 /// The remove command checks for the marker on the host at run time, so even a
 /// stale plan cannot delete a venv labsync did not make.
-@Suite struct RemoveGuardTests {
+@Suite(.integration) struct RemoveGuardTests {
     @Test func removeRefusesAnUnmarkedDirectory() throws {
         let root = try LocalRunner.temporaryDirectory("remove-guard")
         defer { try? FileManager.default.removeItem(atPath: root) }

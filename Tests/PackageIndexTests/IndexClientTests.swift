@@ -6,7 +6,7 @@ import Testing
 
 /// The client against a real HTTP server on loopback serving the generated
 /// index, in its PEP 691 JSON and PEP 503 HTML forms.
-@Suite struct IndexClientTests {
+@Suite(.integration) struct IndexClientTests {
     private func cacheDirectory() throws -> URL {
         URL(fileURLWithPath: try Spawn.makeTempDirectory(prefix: "pkgindex-cache"))
     }

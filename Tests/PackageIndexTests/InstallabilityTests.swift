@@ -5,7 +5,7 @@ import Specs
 import Testing
 
 /// Which versions of the served test index install where: one row per rule.
-@Suite(.serialized) struct InstallabilityTests {
+@Suite(.serialized, .integration) struct InstallabilityTests {
     struct Row: Sendable, CustomStringConvertible {
         var project: String
         var python: String

@@ -4,7 +4,7 @@ import LabsyncTestSupport
 import Specs
 import Testing
 
-@Suite struct NameIndexTests {
+@Suite(.unit) struct NameIndexTests {
     static let names = [
         "scikit-learn", "Scikit_Image", "scipy", "scikits.odes", "sklearn", "learn2learn", "pylearn-tools",
         "numpy", "numpy-quaternion", "NumPy", "django", "django-rest-framework", "a", "ab", "requests", "cryptography",
@@ -74,7 +74,7 @@ import Testing
     }
 }
 
-@Test(arguments: ["Foo__Bar.baz", "A-B", "x", "--a..", "Ünïcode_Name", "ZOPE.Interface", ""])
+@Test(.unit, arguments: ["Foo__Bar.baz", "A-B", "x", "--a..", "Ünïcode_Name", "ZOPE.Interface", ""])
 func fastNormalizationAgreesWithSpecs(_ name: String) {
     #expect(NameIndex.normalize(name) == normalizePackageName(name))
 }

@@ -29,7 +29,7 @@ private struct TagCases: Decodable {
     }()
 }
 
-@Suite struct TagTests {
+@Suite(.unit) struct TagTests {
     /// The whole ordered tag list, as packaging.tags builds it for that target.
     @Test(arguments: TagCases.fixture.cases)
     fileprivate func supportedTagsMatchPackaging(_ c: TagCases.Case) throws {

@@ -4,12 +4,13 @@
 
 import Drivers
 import Foundation
+import LabsyncTestSupport
 import Reconciler
 import Remote
 import Specs
 import Testing
 
-@Suite struct HubHostScriptTests {
+@Suite(.unit) struct HubHostScriptTests {
     func step(_ action: StepKind, env: String? = nil, stdin: String? = nil,
               secrets: [String: SecretReference] = [:]) -> PlannedStep {
         PlannedStep(host: "vm", resource: env.map { "PythonEnvironment/\($0)" } ?? "JupyterHub/h", action: action,

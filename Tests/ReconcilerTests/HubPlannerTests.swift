@@ -3,11 +3,12 @@
 
 import Drivers
 import Foundation
+import LabsyncTestSupport
 import Reconciler
 import Specs
 import Testing
 
-@Suite struct HubPlannerTests {
+@Suite(.unit) struct HubPlannerTests {
     /// Applies plans to the in-memory world until nothing is left (at most 3 rounds).
     func converge(_ testCase: PlannerCase, _ world: inout [String: HostObservation]) {
         for _ in 0..<3 {

@@ -2,10 +2,11 @@
 // to do. This is the planner's level-triggered promise in miniature.
 
 import Drivers
+import LabsyncTestSupport
 import Reconciler
 import Testing
 
-@Suite struct PlannerConvergenceTests {
+@Suite(.unit) struct PlannerConvergenceTests {
     @Test(arguments: try PlannerCase.all())
     func secondPlanIsEmpty(_ name: String) throws {
         let testCase = try PlannerCase.load(name)

@@ -5,10 +5,11 @@
 
 import Drivers
 import Foundation
+import LabsyncTestSupport
 import Reconciler
 import Testing
 
-@Suite struct PlannerGoldenTests {
+@Suite(.unit) struct PlannerGoldenTests {
     static let record = ProcessInfo.processInfo.environment["LABSYNC_RECORD"] == "1"
 
     @Test(arguments: try PlannerCase.all())

@@ -10,7 +10,7 @@ import Reconciler
 import Specs
 import Testing
 
-@Suite(.serialized) struct PlannerLocalApplyTests {
+@Suite(.serialized, .integration) struct PlannerLocalApplyTests {
 
     struct Sandbox {
         var directory: String

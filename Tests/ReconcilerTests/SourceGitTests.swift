@@ -4,7 +4,7 @@ import Testing
 @testable import Reconciler
 
 /// Clones real repositories (made with the git CLI) over a path and `file://`.
-@Suite struct SourceGitTests {
+@Suite(.integration) struct SourceGitTests {
     /// One temp directory per test: the fixture repo and the labsync cache.
     final class Scratch {
         let directory: URL

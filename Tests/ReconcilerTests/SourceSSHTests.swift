@@ -6,7 +6,7 @@ import Testing
 
 /// Clones over ssh from the test sshd: the git server is `git-upload-pack` run by sshd
 /// for root, reading a bare repository in a temp directory.
-@Suite(.serialized) struct SourceSSHTests {
+@Suite(.serialized, .integration) struct SourceSSHTests {
     final class Setup {
         let server: SSHServer
         let scratch: URL

@@ -6,7 +6,7 @@ import Testing
 /// A hostile repository: symlinks out of the tree, a submodule, hooks that would
 /// leave a marker file if anything ran them.
 @Suite struct SourceSafetyTests {
-    @Test func hostileRepositoryIsCheckedOutWithoutFollowingOrRunningAnything() async throws {
+    @Test(.integration) func hostileRepositoryIsCheckedOutWithoutFollowingOrRunningAnything() async throws {
         let scratch = try GitFixture.makeTemporaryDirectory(prefix: "hostile")
         defer { GitFixture.removeTree(scratch) }
         let marker = scratch.appendingPathComponent("hook-ran")
@@ -72,7 +72,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: marker.path))
     }
 
-    @Test func linkResolutionStaysInside() throws {
+    @Test(.unit) func linkResolutionStaysInside() throws {
         let root = try GitFixture.makeTemporaryDirectory(prefix: "links")
         defer { GitFixture.removeTree(root) }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("a/b"), withIntermediateDirectories: true)

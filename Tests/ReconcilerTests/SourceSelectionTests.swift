@@ -6,7 +6,7 @@ import Testing
 @Suite struct SourceSelectionTests {
     let state = URL(fileURLWithPath: "/tmp/labsync-state-unused")
 
-    @Test func urlsAndRefsAreGit() throws {
+    @Test(.unit) func urlsAndRefsAreGit() throws {
         for repo in ["file:///srv/specs.git", "ssh://git@example.org:2222/specs.git",
                      "https://example.org/specs.git", "git@example.org:lab/specs.git"] {
             let source = makeSource(repo: repo, ref: nil, stateDirectory: state)
@@ -19,13 +19,13 @@ import Testing
         #expect((makeSource(repo: "git@h:r.git", ref: nil, stateDirectory: state) as? GitSource)?.sshPort == 22)
     }
 
-    @Test func plainPathsAreDirectories() throws {
+    @Test(.unit) func plainPathsAreDirectories() throws {
         for repo in [".", "specs", "./a:b", "/srv/specs"] {
             #expect(makeSource(repo: repo, ref: nil, stateDirectory: state) is DirectorySource, "\(repo)")
         }
     }
 
-    @Test func bareRepositoryWithoutRefIsGit() async throws {
+    @Test(.integration) func bareRepositoryWithoutRefIsGit() async throws {
         let scratch = try GitFixture.makeTemporaryDirectory()
         defer { GitFixture.removeTree(scratch) }
         let fixture = try GitFixture.create(in: scratch, files: ["a.yaml": "x\n"])
@@ -35,7 +35,7 @@ import Testing
         #expect(tree.revision == (try fixture.headSHA()))
     }
 
-    @Test func directorySourceReadsInPlace() async throws {
+    @Test(.integration) func directorySourceReadsInPlace() async throws {
         let scratch = try GitFixture.makeTemporaryDirectory()
         defer { GitFixture.removeTree(scratch) }
         let plain = scratch.appendingPathComponent("plain")

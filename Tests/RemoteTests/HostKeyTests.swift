@@ -6,7 +6,7 @@ import Testing
 @Suite struct DigestTests {
     func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
-    @Test func knownVectors() {
+    @Test(.unit) func knownVectors() {
         #expect(hex(Digest.sha256([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(hex(Digest.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         // Two-block message (padding crosses a block boundary).
@@ -18,7 +18,7 @@ import Testing
                 == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
     }
 
-    @Test func sha256MatchesSha256sumForManyLengths() throws {
+    @Test(.integration) func sha256MatchesSha256sumForManyLengths() throws {
         for length in [55, 56, 63, 64, 65, 119, 120, 1000] {
             let data = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
             let expected = try Spawn.check(["sha256sum"], stdin: data).split(separator: " ")[0]
@@ -37,7 +37,7 @@ import Testing
         return (line.trimmingCharacters(in: .newlines), String(fingerprint))
     }
 
-    @Test(arguments: ["ed25519", "ecdsa", "rsa"])
+    @Test(.integration, arguments: ["ed25519", "ecdsa", "rsa"])
     func fingerprintMatchesSshKeygen(type: String) async throws {
         let dir = try Spawn.makeTempDirectory(prefix: "hk")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -48,7 +48,7 @@ import Testing
         #expect(HostKey(blob: key.blob) == key)
     }
 
-    @Test func rejectsMalformedLines() {
+    @Test(.unit) func rejectsMalformedLines() {
         #expect(HostKey(openSSH: "ssh-ed25519") == nil)
         #expect(HostKey(openSSH: "ssh-ed25519 not-base64!") == nil)
         // Blob says ssh-ed25519, line says ssh-rsa.
@@ -67,7 +67,7 @@ import Testing
         }
     }
 
-    @Test func pinnedKeys() throws {
+    @Test(.unit) func pinnedKeys() throws {
         #expect(verdict("10.0.0.1", keyA, HostKeyPolicy(pinned: [keyA])) == nil)
         do {
             try verifyHostKey(host: "10.0.0.1", port: 22, presented: keyB, policy: HostKeyPolicy(pinned: [keyA]))
@@ -79,7 +79,7 @@ import Testing
         }
     }
 
-    @Test func unknownKeyExplainsHowToPin() throws {
+    @Test(.unit) func unknownKeyExplainsHowToPin() throws {
         let policy = HostKeyPolicy(knownHostsFile: "/nonexistent/known_hosts")  // missing file: trust nothing
         do {
             try verifyHostKey(host: "example.org", port: 2222, presented: keyA, policy: policy)
@@ -92,7 +92,7 @@ import Testing
         }
     }
 
-    @Test func knownHostsPlainHashedWildcardAndRevoked() throws {
+    @Test(.integration) func knownHostsPlainHashedWildcardAndRevoked() throws {
         let dir = try Spawn.makeTempDirectory(prefix: "kh")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/known_hosts"
@@ -130,7 +130,7 @@ import Testing
         #expect(verdict("bad.wild.example.org", keyA, policy) == .unknown)
     }
 
-    @Test func trustOnFirstUseOnlyWhenAsked() throws {
+    @Test(.integration) func trustOnFirstUseOnlyWhenAsked() throws {
         let dir = try Spawn.makeTempDirectory(prefix: "tofu")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let record = dir + "/state/known_hosts"

@@ -4,7 +4,7 @@ import Testing
 @testable import Remote
 
 /// Connecting, host keys and authentication against a real sshd on loopback.
-@Suite struct SSHAuthTests {
+@Suite(.integration) struct SSHAuthTests {
     @Test(arguments: ["ed25519", "ecdsa"])
     func keyAuthentication(type: String) async throws {
         let server = try await SSHServer.start()

@@ -4,7 +4,7 @@ import Testing
 @testable import Remote
 
 /// Running commands over a real sshd on loopback.
-@Suite struct SSHCommandTests {
+@Suite(.integration) struct SSHCommandTests {
     @Test func sudoRunsAsRoot() async throws {
         let server = try await SSHServer.start()
         defer { server.stop() }
@@ -223,7 +223,7 @@ import Testing
 }
 
 /// writeFile puts the content on stdin, never in argv: checked on the command it renders.
-@Suite struct WriteFileRenderingTests {
+@Suite(.unit) struct WriteFileRenderingTests {
     actor Recorder: Transport {
         nonisolated var target: String { "recorder" }
         var commands: [RemoteCommand] = []

@@ -1,8 +1,9 @@
+import LabsyncTestSupport
 import Testing
 @testable import Remote
 
 @Suite struct ShellQuoteTests {
-    @Test func quotesEveryWordInSingleQuotes() {
+    @Test(.unit) func quotesEveryWordInSingleQuotes() {
         #expect(ShellQuote.quote("") == "''")
         #expect(ShellQuote.quote("plain") == "'plain'")
         #expect(ShellQuote.quote("it's") == #"'it'\''s'"#)
@@ -11,14 +12,14 @@ import Testing
         #expect(ShellQuote.quote("''") == #"''\'''\'''"#)
     }
 
-    @Test func rendersCommandsWithAndWithoutSudo() {
+    @Test(.unit) func rendersCommandsWithAndWithoutSudo() {
         let plain = RemoteCommand("/usr/bin/printf", ["%s\\n", "-n", "x y"])
         #expect(plain.shellLine == #"'/usr/bin/printf' '%s\n' '-n' 'x y'"#)
         let sudo = RemoteCommand("apt-get", ["install", "-y", "python3-venv"], become: .sudo)
         #expect(sudo.shellLine == "sudo -n -- 'apt-get' 'install' '-y' 'python3-venv'")
     }
 
-    @Test func renderedLineParsesBackThroughSh() throws {
+    @Test(.integration) func renderedLineParsesBackThroughSh() throws {
         // The same round trip the remote property test does, against the local /bin/sh.
         let words = ["-n", "a b", "it's", "$HOME", "`id`", "x\ny", "\\", "*", "ünï ☃"]
         let line = RemoteCommand("printf", ["%s\\0"] + words).shellLine

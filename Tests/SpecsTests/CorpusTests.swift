@@ -1,4 +1,5 @@
 import Foundation
+import LabsyncTestSupport
 import Testing
 @testable import Specs
 
@@ -29,7 +30,7 @@ struct CorpusCase: Decodable, Sendable, CustomStringConvertible {
 /// Each case of `Tests/Fixtures/invalid` has exactly one thing wrong; labsync
 /// must report exactly that one error, at the recorded position. The same
 /// corpus is checked against the JSON Schemas by scripts/check-schemas.py.
-@Suite struct CorpusTests {
+@Suite(.unit) struct CorpusTests {
     @Test(arguments: try CorpusCase.all())
     func invalidCaseIsRejectedAtItsPosition(_ c: CorpusCase) {
         let result = SpecLoader().load(directory: RepoPaths.invalid.appendingPathComponent(c.case))

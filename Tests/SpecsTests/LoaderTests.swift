@@ -1,4 +1,5 @@
 import Foundation
+import LabsyncTestSupport
 import Testing
 @testable import Specs
 
@@ -27,7 +28,7 @@ let hostDoc = """
 
 func errors(_ result: LoadResult) -> [String] { result.diagnostics.map(\.description) }
 
-@Suite struct LoaderTests {
+@Suite(.unit) struct LoaderTests {
     @Test func validRepositoryLoadsEveryKindAcrossFilesAndDocuments() throws {
         let repo = try TempRepo([
             "hosts.yaml": hostDoc,
@@ -253,7 +254,7 @@ func errors(_ result: LoadResult) -> [String] { result.diagnostics.map(\.descrip
     }
 }
 
-@Suite struct RulesTests {
+@Suite(.unit) struct RulesTests {
     @Test(arguments: [("1h", 3600), ("10m", 600), ("1h30m", 5400), ("90", 90), ("2d", 172_800)])
     func durations(text: String, seconds: Int) { #expect(Rules.parseDuration(text) == seconds) }
 

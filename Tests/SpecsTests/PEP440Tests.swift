@@ -1,4 +1,5 @@
 import Foundation
+import LabsyncTestSupport
 import Testing
 @testable import Specs
 
@@ -43,7 +44,7 @@ private struct Mismatches {
     }
 }
 
-@Suite struct PEP440CrossCheck {
+@Suite(.unit) struct PEP440CrossCheck {
     let corpus = PEP440Corpus.shared
 
     @Test func corpusIsLargeEnough() {
@@ -163,7 +164,7 @@ private struct Mismatches {
     }
 }
 
-@Suite struct PEP440Examples {
+@Suite(.unit) struct PEP440Examples {
     @Test func normalizesLikePackaging() throws {
         #expect(try Version("v1.0-1").description == "1.0.post1")
         #expect(try Version("1!2.0RC1.POST2.DEV3+Ubuntu.007").description == "1!2.0rc1.post2.dev3+ubuntu.7")

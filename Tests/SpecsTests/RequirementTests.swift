@@ -1,4 +1,5 @@
 import Foundation
+import LabsyncTestSupport
 import Testing
 @testable import Specs
 
@@ -12,7 +13,7 @@ private struct RequirementCorpus: Decodable {
     }()
 }
 
-@Suite struct RequirementCrossCheck {
+@Suite(.unit) struct RequirementCrossCheck {
     /// packaging-valid strings within labsync's subset print as packaging prints them;
     /// strings packaging rejects are rejected.
     @Test func agreesWithPackaging() {
@@ -55,7 +56,7 @@ extension RequirementCrossCheck {
     }
 }
 
-@Suite struct RequirementParsing {
+@Suite(.unit) struct RequirementParsing {
     @Test func nameExtrasSpecifierMarker() throws {
         let r = try Requirement(parsing: "Requests [Socks, security_extra] >= 2.8.1, <3 ; python_version >= '3.8'")
         #expect(r.name == "Requests")
@@ -107,7 +108,7 @@ extension RequirementCrossCheck {
     }
 }
 
-@Suite struct RequirementSecurity {
+@Suite(.unit) struct RequirementSecurity {
     /// Everything that could make pip do something other than install a named
     /// project from an index is refused with `.forbiddenRequirement`.
     @Test(arguments: [

@@ -1,4 +1,5 @@
 import Foundation
+import LabsyncTestSupport
 import Testing
 @testable import Specs
 
@@ -6,7 +7,7 @@ import Testing
 /// The test walks each kind's schema for its property paths, builds a
 /// document that sets every one of them, decodes it, and compares the paths
 /// the decoder asked for (`DiagnosticSink.knownFields`) with the schema's.
-@Suite struct SchemaSyncTests {
+@Suite(.unit) struct SchemaSyncTests {
     final class Schemas {
         var files: [String: Any] = [:]
         let directory = RepoPaths.root.appendingPathComponent("schemas")

@@ -12,7 +12,7 @@ import Glibc
 #endif
 
 extension PipScenarios {
-    @Suite(.serialized) struct Daemon {
+    @Suite(.serialized, .integration) struct Daemon {
         /// Pushes applied within an interval; an invalid push rejected (once) while the
         /// last good revision stays; drift corrected; suspend/resume; metrics move;
         /// then the webhook (GitHub HMAC and GitLab token) with a long interval.

@@ -3,7 +3,7 @@ import LabsyncTestSupport
 import Testing
 
 /// `labsync hosts check` against the real sshd of the test harness.
-@Suite(.serialized) struct HostsCheckCommandTests {
+@Suite(.serialized, .integration) struct HostsCheckCommandTests {
     func specs(port: Int, keys: [String], identity: String, user: String = SSHServer.user) -> String {
         """
         apiVersion: labsync/v1

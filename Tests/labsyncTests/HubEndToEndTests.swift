@@ -21,7 +21,7 @@ import Glibc
 /// Nested in the pip scenarios' serialized suite: every apply on this machine
 /// takes the same host lock, so running beside them gains nothing.
 extension PipScenarios {
-    @Suite(.serialized) struct HubEndToEnd {
+    @Suite(.serialized, .endToEnd) struct HubEndToEnd {
         @Test(.timeLimit(.minutes(15))) func courseHubFromTheSpecToALogin() throws {
             // One hub per host, and the host is this machine: a second run of
             // this test at the same time (another checkout's `make test`) would

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 extension PipScenarios {
-    @Suite(.serialized) struct Journal {
+    @Suite(.serialized, .integration) struct Journal {
         @Test func plansAndAppliesAreRecordedAndAKilledRunKeepsItsLines() async throws {
             let w = try Workspace("journal")
             defer { w.cleanUp() }

@@ -4,7 +4,7 @@ import Testing
 
 /// `labsync packages …` and `validate --check-index` as a user runs them,
 /// against scripts/index-server.py serving the generated test index on loopback.
-@Suite struct PackagesCommandTests {
+@Suite(.integration) struct PackagesCommandTests {
     /// The test index server and a private state directory.
     final class Fixture: @unchecked Sendable {
         let process: BackgroundProcess
@@ -188,7 +188,7 @@ import Testing
 extension PipScenarios {
     /// `plan --check-index` over the real loopback sshd: the Python checked is
     /// the one observed on the host, not the spec's `"3"`.
-    @Suite struct PackagesPlanCheck {
+    @Suite(.integration) struct PackagesPlanCheck {
         @Test func planChecksTheObservedPython() async throws {
             let f = try await PackagesCommandTests.Fixture()
             defer { Task { await f.stop() } }

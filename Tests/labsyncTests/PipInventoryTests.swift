@@ -7,7 +7,7 @@ import LabsyncTestSupport
 import Testing
 
 extension PipScenarios {
-    @Suite(.serialized) struct Inventory {
+    @Suite(.serialized, .integration) struct Inventory {
         @Test func environmentsRequirementsExportAndPrune() async throws {
             let w = try Workspace("inventory")
             defer { w.cleanUp() }

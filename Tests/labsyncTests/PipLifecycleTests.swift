@@ -7,7 +7,7 @@ import LabsyncTestSupport
 import Testing
 
 extension PipScenarios {
-    @Suite(.serialized) struct Lifecycle {
+    @Suite(.serialized, .integration) struct Lifecycle {
         @Test func installBumpUninstallAndRemove() async throws {
             let w = try Workspace("lifecycle")
             defer { w.cleanUp() }

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 extension PipScenarios {
-    @Suite(.serialized) struct Safety {
+    @Suite(.serialized, .integration) struct Safety {
         @Test func confirmationAndStaleSavedPlans() async throws {
             let w = try Workspace("stale")
             defer { w.cleanUp() }

@@ -6,7 +6,7 @@ import Testing
 /// observations, without reaching any host. The built binary must print
 /// exactly the golden text plan of every planner fixture, with the exit code
 /// `--detailed-exitcode` promises.
-@Suite struct PlanRecordedTests {
+@Suite(.integration) struct PlanRecordedTests {
     static let fixtures = LabsyncBinary.packageRoot.appendingPathComponent("Tests/ReconcilerTests/Fixtures/planner")
     static let cases = ((try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []).sorted()
 

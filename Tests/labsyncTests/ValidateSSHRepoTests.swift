@@ -5,7 +5,7 @@ import Testing
 /// `labsync validate --repo ssh://…`: git over ssh through libgit2, with the
 /// same host-key rules as hosts (trust on first use only when asked, a
 /// changed key always refused). The git server is the test sshd.
-@Suite(.serialized) struct ValidateSSHRepoTests {
+@Suite(.serialized, .integration) struct ValidateSSHRepoTests {
     @Test func sshRepositoryIsReadAndAChangedServerKeyRefused() async throws {
         let server = try await SSHServer.start()
         defer { server.stop() }
