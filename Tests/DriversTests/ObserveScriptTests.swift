@@ -105,6 +105,21 @@ import Testing
         #expect(observation.os.machine?.isEmpty == false)
     }
 
+    /// One driver's fragment raising costs only its own part: the others'
+    /// parts and the core facts still arrive, in the same round trip.
+    @Test(.integration) func aRaisingFragmentCostsOnlyItsOwnPart() throws {
+        var request = ObservationRequest.pip(roots: [])
+        request.drivers["boom"] = .object([:])
+        request.fragments["boom"] = "def observe(request):\n    return request['missing']\n"
+        let result = try LocalRunner.run(observeCommand(request, become: .none))
+        #expect(result.status == 0, "\(result.stderr)")
+        let observation = try decodeObservation(result.stdout)
+        #expect(observation.pip.python3 != nil)
+        #expect(observation.drivers["boom"] == nil)
+        #expect(observation.driverErrors["boom"]?.contains("KeyError") == true)
+        #expect(!observation.os.id.isEmpty)
+    }
+
     @Test(.unit) func garbageIsAnErrorNotACrash() {
         #expect(throws: ObservationError.self) { try decodeObservation(Array("sudo: a password is required\n".utf8)) }
         #expect(throws: ObservationError.self) { try decodeObservation(Array(#"{"os": 1}"#.utf8)) }
