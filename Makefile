@@ -13,19 +13,30 @@ PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3 ruff==0.17.5
 HUB_APT := node-configurable-http-proxy openssl curl passwd
 HUB_WHEELHOUSE := .cache/wheelhouse/hub
 HUB_WHEELS := 'jupyterhub>=5,<6' jupyterlab 'oauthenticator>=16' jupyterhub-idle-culler ipykernel
+# R environments: the R version cross-check (scripts/gen-rversion-cases.R), the
+# CRAN-like test repository (scripts/make-cran-fixture.sh: R CMD build needs
+# r-base-dev) and the R driver's integration tests (IRkernel, remotes).
+R_APT := r-base-core r-base-dev r-cran-irkernel r-cran-remotes
 
-.PHONY: deps build debug build-tests test test-unit test-unit-isolated test-integration test-e2e test-python lint demo bench clean
+.PHONY: deps build debug build-tests test test-unit test-unit-isolated test-integration test-e2e test-python test-r lint demo bench clean
 
-# Idempotent: installs only what is missing.
-deps: $(TOOLS)/.done $(HUB_WHEELHOUSE)/.done
-	@missing=""; for p in $(APT_PACKAGES) $(HUB_APT); do \
+# Installs the Debian packages of $(1) that are missing, with apt-get options $(2).
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) $$missing; \
 	fi
+endef
+
+# Idempotent: installs only what is missing. R without its Recommends: they
+# would add hundreds of r-cran-* packages that no test uses.
+deps: $(TOOLS)/.done $(HUB_WHEELHOUSE)/.done
+	$(call apt_install,$(APT_PACKAGES) $(HUB_APT),)
+	$(call apt_install,$(R_APT),--no-install-recommends)
 
 # Python tools for the cross-checks (packaging, jsonschema), in a private venv
 # so the system and the developer's Python stay untouched.
@@ -54,7 +65,7 @@ debug: deps
 # suite or test names its tier (.unit, .integration, .endToEnd), which
 # scripts/check-test-tiers.sh checks. CI runs the unit tier isolated (no
 # sshd, python3 or git on PATH), which proves it needs none of them.
-test: deps lint test-python test-unit-isolated test-integration test-e2e
+test: deps lint test-python test-r test-unit-isolated test-integration test-e2e
 
 # shellcheck and ruff on every script labsync ships, and the plug-in rule
 # (scripts/check-architecture.sh). The venv is refreshed when PY_TOOLS grows.
@@ -68,6 +79,10 @@ build-tests: deps
 test-python: deps
 	$(PY) scripts/gen-pep440-cases.py Tests/SpecsTests/Fixtures/pep440-cases.json
 	$(PY) scripts/check-schemas.py
+
+# The R version comparator is checked against the R installed, not a frozen file.
+test-r: deps
+	Rscript scripts/gen-rversion-cases.R Tests/SpecsTests/Fixtures/rversion-cases.json
 
 # Pure: no sshd, no network, no python3, no process started (Spawn refuses).
 test-unit: build-tests

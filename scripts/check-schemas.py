@@ -47,6 +47,7 @@ KIND_SCHEMAS = {
     "Host": "host.schema.json",
     "PythonEnvironment": "python-environment.schema.json",
     "JupyterHub": "jupyterhub.schema.json",
+    "REnvironment": "r-environment.schema.json",
 }
 
 # Loader limits: far above any real spec, far below what hurts.

@@ -8,7 +8,9 @@ struct CrossChecks {
         uniqueNames(specs.hosts.map(\.metadata), kind: .host)
         uniqueNames(specs.environments.map(\.metadata), kind: .pythonEnvironment)
         uniqueNames(specs.hubs.map(\.metadata), kind: .jupyterHub)
+        uniqueNames(specs.rEnvironments.map(\.metadata), kind: .rEnvironment)
         environments()
+        rEnvironments()
         hubs()
     }
 
@@ -25,20 +27,43 @@ struct CrossChecks {
 
     private func environments() {
         for env in specs.environments {
-            switch env.target.value {
-            case .host(let name) where specs.host(named: name) == nil:
-                sink.error(env.target.location, "spec.host '\(name)' names no Host")
-            case .selector(let labels) where specs.hosts(for: env).isEmpty:
-                let text = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                sink.error(env.target.location, "spec.hostSelector {\(text)} matches no Host")
-            default: break
-            }
+            hostTarget(env)
             var seen: [String: SourceLocation] = [:]
             for r in env.requirements {
                 if let earlier = seen[r.value.normalizedName] {
                     sink.error(r.location, "'\(r.value.name)' is required more than once in environment '\(env.name)' (also at \(earlier)); merge the two into one requirement")
                 } else {
                     seen[r.value.normalizedName] = r.location
+                }
+            }
+        }
+    }
+
+    private func hostTarget(_ spec: some HostTargeted) {
+        switch spec.target.value {
+        case .host(let name) where specs.host(named: name) == nil:
+            sink.error(spec.target.location, "spec.host '\(name)' names no Host")
+        case .selector(let labels) where specs.hosts(for: spec).isEmpty:
+            let text = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            sink.error(spec.target.location, "spec.hostSelector {\(text)} matches no Host")
+        default: break
+        }
+    }
+
+    private func rEnvironments() {
+        // A hub's `kernels` names environments of either kind: one name must not mean two.
+        let python = Dictionary(specs.environments.map { ($0.name, $0.metadata.location) }) { a, _ in a }
+        for env in specs.rEnvironments {
+            hostTarget(env)
+            if let other = python[env.name] {
+                sink.error(env.metadata.location, "REnvironment '\(env.name)' has the name of PythonEnvironment at \(other); hub kernels name environments, so give it another name")
+            }
+            var seen: [String: SourceLocation] = [:]
+            for p in env.packages {
+                if let earlier = seen[p.value.name] {
+                    sink.error(p.location, "'\(p.value.name)' is listed more than once in R environment '\(env.name)' (also at \(earlier)); keep one entry")
+                } else {
+                    seen[p.value.name] = p.location
                 }
             }
         }
@@ -57,9 +82,10 @@ struct CrossChecks {
                 hubOnHost[host] = hub.name
             }
             for kernel in hub.kernels {
-                let onHost = specs.environments.contains { env in
-                    env.name == kernel.value && specs.hosts(for: env).contains { $0.name == host }
+                func here(_ env: some HostTargeted) -> Bool {
+                    env.metadata.name == kernel.value && specs.hosts(for: env).contains { $0.name == host }
                 }
+                let onHost = specs.environments.contains(where: here) || specs.rEnvironments.contains(where: here)
                 if !onHost {
                     sink.error(kernel.location, "kernel '\(kernel.value)' names no PythonEnvironment on host '\(host)'")
                 }

@@ -3,6 +3,7 @@ enum SpecDocument {
     case host(HostSpec)
     case environment(PythonEnvironmentSpec)
     case hub(JupyterHubSpec)
+    case rEnvironment(REnvironmentSpec)
 }
 
 /// Turns one YAML document into a typed spec, reporting every problem it
@@ -31,6 +32,7 @@ struct DocumentDecoder {
             case .host: readHost(&spec, metadata).map(SpecDocument.host)
             case .pythonEnvironment: readEnvironment(&spec, metadata).map(SpecDocument.environment)
             case .jupyterHub: readHub(&spec, metadata).map(SpecDocument.hub)
+            case .rEnvironment: readREnvironment(&spec, metadata).map(SpecDocument.rEnvironment)
             }
         } ?? nil
     }
@@ -101,35 +103,14 @@ struct DocumentDecoder {
     // MARK: PythonEnvironment
 
     private func readEnvironment(_ r: inout FieldReader, _ metadata: Metadata) -> PythonEnvironmentSpec? {
-        let host = r.string("host")
-        let selector: Located<HostTarget>? = r.object("hostSelector") { s in
-            let labels = s.stringMap("matchLabels")
-            if labels.isEmpty { sink.error(s.location, "spec.hostSelector.matchLabels must name at least one label") }
-            return Located(.selector(matchLabels: Dictionary(labels.map { ($0.value.key, $0.value.value) }) { a, _ in a }),
-                           at: s.location)
-        }
-        var target: Located<HostTarget>?
-        switch (host, selector) {
-        case (let h?, nil):
-            if let problem = Rules.checkName(h.value) { sink.error(h.location, "spec.host: \(problem)") }
-            target = Located(.host(h.value), at: h.location)
-        case (nil, let s?): target = s
-        case (_?, let s?): sink.error(s.location, "spec.host and spec.hostSelector are exclusive: give one")
-        case (nil, nil): sink.error(r.location, "spec.host or spec.hostSelector is required")
-        }
-
+        let target = readHostTarget(&r)
         var python = PythonRequest.any3
         if let text = r.string("python") {
             if let parsed = Self.parsePython(text.value) { python = parsed } else {
                 sink.error(text.location, "spec.python must be \"3\", \"3.X\" or latest, found '\(text.value)'")
             }
         }
-        var root = PythonEnvironmentSpec.defaultRoot
-        if let given = r.string("root") {
-            if let problem = Rules.checkAbsolutePath(given.value) { sink.error(given.location, "spec.root: \(problem)") }
-            else if given.value == "/" { sink.error(given.location, "spec.root must not be /") }
-            else { root = given.value }
-        }
+        let root = readRoot(&r, default: PythonEnvironmentSpec.defaultRoot)
         let owner = r.string("owner")
         if let owner, let problem = Rules.checkPOSIXUser(owner.value) { sink.error(owner.location, "spec.owner: \(problem)") }
         let requirements = readRequirements(r.stringList("packages"), field: "spec.packages")
@@ -152,6 +133,35 @@ struct DocumentDecoder {
             kernel: kernel, state: state?.value ?? .present)
     }
 
+    /// `host` or `hostSelector`, exactly one: shared by every host-targeted kind.
+    private func readHostTarget(_ r: inout FieldReader) -> Located<HostTarget>? {
+        let host = r.string("host")
+        let selector: Located<HostTarget>? = r.object("hostSelector") { s in
+            let labels = s.stringMap("matchLabels")
+            if labels.isEmpty { sink.error(s.location, "spec.hostSelector.matchLabels must name at least one label") }
+            return Located(.selector(matchLabels: Dictionary(labels.map { ($0.value.key, $0.value.value) }) { a, _ in a }),
+                           at: s.location)
+        }
+        switch (host, selector) {
+        case (let h?, nil):
+            if let problem = Rules.checkName(h.value) { sink.error(h.location, "spec.host: \(problem)") }
+            return Located(.host(h.value), at: h.location)
+        case (nil, let s?): return s
+        case (_?, let s?): sink.error(s.location, "spec.host and spec.hostSelector are exclusive: give one")
+        case (nil, nil): sink.error(r.location, "spec.host or spec.hostSelector is required")
+        }
+        return nil
+    }
+
+    /// `spec.root`: absolute, normalized, not `/`.
+    private func readRoot(_ r: inout FieldReader, default defaultRoot: String) -> String {
+        guard let given = r.string("root") else { return defaultRoot }
+        if let problem = Rules.checkAbsolutePath(given.value) { sink.error(given.location, "spec.root: \(problem)") }
+        else if given.value == "/" { sink.error(given.location, "spec.root must not be /") }
+        else { return given.value }
+        return defaultRoot
+    }
+
     static func parsePython(_ s: String) -> PythonRequest? {
         if s == "3" { return .any3 }
         if s == "latest" { return .latest }
@@ -169,6 +179,38 @@ struct DocumentDecoder {
                 return nil
             }
         }
+    }
+
+    // MARK: REnvironment
+
+    private func readREnvironment(_ r: inout FieldReader, _ metadata: Metadata) -> REnvironmentSpec? {
+        let target = readHostTarget(&r)
+        let rChoice = r.choice("r", RRequest.self)
+        let root = readRoot(&r, default: REnvironmentSpec.defaultRoot)
+        // Required and non-empty: without a repository R has nowhere to install from.
+        let reposNode = r.node("repos", required: true)
+        let repos = r.stringList("repos")
+        if case .sequence(let items, _)? = reposNode, items.isEmpty, let node = reposNode {
+            sink.error(node.location, "spec.repos must list at least one CRAN-like repository URL")
+        }
+        for url in repos {
+            if let problem = Rules.checkURL(url.value) { sink.error(url.location, "spec.repos: \(problem)") }
+        }
+        let packages: [Located<RRequirement>] = r.stringList("packages").compactMap { item in
+            do throws(RPackagingError) {
+                return Located(try RRequirement(parsing: item.value), at: item.location)
+            } catch {
+                sink.error(item.location, "spec.packages: \(error.message)")
+                return nil
+            }
+        }
+        let unmanaged = r.choice("unmanaged", UnmanagedPolicy.self)
+        let kernel: RKernelSettings? = r.object("kernel") { k in RKernelSettings(displayName: k.string("displayName")?.value) }
+        let state = r.choice("state", DesiredState.self)
+        guard let target else { return nil }
+        return REnvironmentSpec(
+            metadata: metadata, target: target, r: rChoice?.value ?? .system, root: root, repos: repos,
+            packages: packages, unmanaged: unmanaged?.value ?? .report, kernel: kernel, state: state?.value ?? .present)
     }
 
     // MARK: JupyterHub

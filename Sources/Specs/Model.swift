@@ -5,6 +5,7 @@ public enum SpecKind: String, Sendable, CaseIterable {
     case host = "Host"
     case pythonEnvironment = "PythonEnvironment"
     case jupyterHub = "JupyterHub"
+    case rEnvironment = "REnvironment"
 }
 
 public struct Metadata: Sendable, Hashable {
@@ -50,6 +51,13 @@ public enum HostTarget: Sendable, Hashable {
     case selector(matchLabels: [String: String])
 }
 
+/// A spec that lands on hosts through `host` or `hostSelector` (Python and R
+/// environments), so host look-ups and cross-checks are written once.
+public protocol HostTargeted: Sendable {
+    var metadata: Metadata { get }
+    var target: Located<HostTarget> { get }
+}
+
 public enum PythonRequest: Sendable, Hashable, CustomStringConvertible {
     /// Any python3 (the host's default).
     case any3
@@ -76,7 +84,7 @@ public struct KernelSettings: Sendable, Hashable {
     public var displayName: String?
 }
 
-public struct PythonEnvironmentSpec: Sendable, Hashable {
+public struct PythonEnvironmentSpec: HostTargeted, Hashable {
     public static let defaultRoot = "/opt/labsync/envs"
 
     public var metadata: Metadata
@@ -95,6 +103,34 @@ public struct PythonEnvironmentSpec: Sendable, Hashable {
     public var name: String { metadata.name }
     /// `<root>/<name>`: where the venv lives on the host.
     public var path: String { root == "/" ? "/\(name)" : "\(root)/\(name)" }
+}
+
+/// Which R runs an R library. Only the host's APT R (`r-base-core`) for now.
+public enum RRequest: String, Sendable, Hashable, CaseIterable { case system }
+
+/// An R library directory on a host with the packages a spec declares.
+public struct REnvironmentSpec: HostTargeted, Hashable {
+    public static let defaultRoot = "/opt/labsync/r"
+
+    public var metadata: Metadata
+    public var target: Located<HostTarget>
+    public var r: RRequest
+    public var root: String
+    /// CRAN-like repositories (http, https or file URLs), tried in order; at least one.
+    public var repos: [Located<String>]
+    /// `spec.packages`, each with its location; names are unique (CrossChecks).
+    public var packages: [Located<RRequirement>]
+    public var unmanaged: UnmanagedPolicy
+    /// `kernel.displayName`; nil when no `kernel` block (the hub then shows a default).
+    public var kernel: RKernelSettings?
+    public var state: DesiredState
+    public var name: String { metadata.name }
+    /// `<root>/<name>`: the library directory on the host.
+    public var path: String { root == "/" ? "/\(name)" : "\(root)/\(name)" }
+}
+
+public struct RKernelSettings: Sendable, Hashable {
+    public var displayName: String?
 }
 
 public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
@@ -185,13 +221,14 @@ public struct SpecSet: Sendable {
     public var hosts: [HostSpec] = []
     public var environments: [PythonEnvironmentSpec] = []
     public var hubs: [JupyterHubSpec] = []
+    public var rEnvironments: [REnvironmentSpec] = []
     public init() {}
 
     public func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }
 
     /// The hosts an environment lands on: its `host`, or every host whose
     /// labels include all of `matchLabels` (fan-out).
-    public func hosts(for environment: PythonEnvironmentSpec) -> [HostSpec] {
+    public func hosts(for environment: some HostTargeted) -> [HostSpec] {
         hosts(for: environment.target.value)
     }
 
@@ -206,7 +243,7 @@ public struct SpecSet: Sendable {
 
     /// Whether any resource (not just Hosts) is declared: an empty repository
     /// is refused unless the user says it is meant (it would prune everything).
-    public var declaresResources: Bool { !environments.isEmpty || !hubs.isEmpty }
+    public var declaresResources: Bool { !environments.isEmpty || !rEnvironments.isEmpty || !hubs.isEmpty }
 
     /// Only these hosts (by name), and the hubs on them; all when `names` is empty.
     public func restricted(toHosts names: [String]) -> SpecSet {
@@ -219,6 +256,10 @@ public struct SpecSet: Sendable {
 
     public var summary: String {
         func n(_ count: Int, _ one: String, _ many: String) -> String { "\(count) \(count == 1 ? one : many)" }
-        return "\(n(hosts.count, "host", "hosts")), \(n(environments.count, "environment", "environments")), \(n(hubs.count, "hub", "hubs"))"
+        var parts = [n(hosts.count, "host", "hosts"), n(environments.count, "environment", "environments")]
+        // Only when there are some, so summaries of Python-only repositories read as before.
+        if !rEnvironments.isEmpty { parts.append(n(rEnvironments.count, "R environment", "R environments")) }
+        parts.append(n(hubs.count, "hub", "hubs"))
+        return parts.joined(separator: ", ")
     }
 }

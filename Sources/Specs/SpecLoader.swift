@@ -54,6 +54,7 @@ public struct SpecLoader: Sendable {
                         e.requirements += requirementsFileLines(e, root: root, decoder: decoder, sink: sink)
                         specs.environments.append(e)
                     case .hub(let h)?: specs.hubs.append(h)
+                    case .rEnvironment(let e)?: specs.rEnvironments.append(e)
                     case nil: break
                     }
                 }

@@ -41,7 +41,7 @@ struct CorpusCase: Decodable, Sendable, CustomStringConvertible {
                 "expected an error at \(expected) containing '\(c.message)', got \(errors.map(\.description))")
     }
 
-    @Test(arguments: ["quickstart", "course-hub", "gitlab-oauth", "fleet"])
+    @Test(arguments: ["quickstart", "course-hub", "gitlab-oauth", "fleet", "datascience"])
     func exampleIsValid(_ name: String) {
         let result = SpecLoader().load(directory: RepoPaths.examples.appendingPathComponent(name))
         #expect(result.diagnostics.map(\.description) == [])
@@ -54,5 +54,16 @@ struct CorpusCase: Decodable, Sendable, CustomStringConvertible {
         #expect(result.specs.hosts.map(\.user).contains("no"))
         #expect(result.specs.environments.map(\.python).contains(.minor(10)))
         #expect(result.specs.hubs.flatMap(\.users).map(\.name.value).contains("on"))
+    }
+}
+
+@Suite(.unit) struct REnvironmentCorpusTests {
+    @Test func everyFieldAndOperatorLoads() throws {
+        let result = SpecLoader().load(directory: RepoPaths.valid.appendingPathComponent("r-environment"))
+        #expect(result.diagnostics.map(\.description) == [])
+        let stats = try #require(result.specs.rEnvironments.first { $0.name == "stats" })
+        #expect(stats.path == "/srv/r-libs/stats" && stats.unmanaged == .keep)
+        #expect(Set(stats.packages.compactMap(\.value.constraint?.op)) == Set(RRequirement.Operator.allCases))
+        #expect(result.specs.rEnvironments.first { $0.name == "old-course" }?.state == .absent)
     }
 }

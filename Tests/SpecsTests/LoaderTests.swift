@@ -285,3 +285,97 @@ func errors(_ result: LoadResult) -> [String] { result.diagnostics.map(\.descrip
         #expect(Rules.checkPOSIXUser("root", allowSystem: true) == nil)
     }
 }
+
+@Suite(.unit) struct REnvironmentLoaderTests {
+    let rEnv = """
+        ---
+        apiVersion: labsync/v1
+        kind: REnvironment
+        metadata: {name: stats}
+        spec:
+          host: vm
+          r: system
+          repos: ["https://cloud.r-project.org", "file:///srv/cran"]
+          packages: ["data.table (>= 1.14.8)", "ggplot2", "fxr (== 0.2-1)"]
+          unmanaged: remove
+          kernel: {displayName: "R (stats)"}
+        ---
+        apiVersion: labsync/v1
+        kind: JupyterHub
+        metadata: {name: hub}
+        spec:
+          host: vm
+          authentication: {type: pam}
+          kernels: [stats]
+        """
+
+    @Test func loadsWithDefaultsAndServesAsHubKernel() throws {
+        let repo = try TempRepo(["a.yaml": hostDoc + rEnv])
+        defer { repo.remove() }
+        let result = repo.load()
+        #expect(errors(result) == [])
+        #expect(result.specs.summary == "1 host, 0 environments, 1 R environment, 1 hub")
+        let env = try #require(result.specs.rEnvironments.first)
+        #expect(env.path == "/opt/labsync/r/stats")
+        #expect(env.r == .system && env.state == .present && env.unmanaged == .remove)
+        #expect(env.repos.map(\.value) == ["https://cloud.r-project.org", "file:///srv/cran"])
+        #expect(env.packages.map(\.value.description) == ["data.table (>= 1.14.8)", "ggplot2", "fxr (== 0.2-1)"])
+        #expect(env.packages[2].location.description == "a.yaml:13:51")
+        #expect(env.kernel?.displayName == "R (stats)")
+        #expect(result.specs.hosts(for: env).map(\.name) == ["vm"])
+    }
+
+    @Test func refusesBadFieldsAtTheirPosition() throws {
+        let repo = try TempRepo(["a.yaml": hostDoc + """
+            ---
+            apiVersion: labsync/v1
+            kind: REnvironment
+            metadata: {name: stats}
+            spec:
+              hostSelector: {matchLabels: {course: ml101}}
+              r: "4.3"
+              root: opt/r
+              repos: ["ftp://mirror", "https://ok"]
+              packages:
+                - fxr
+                - r-lib/remotes
+                - fxr (>= 1)
+              unmanaged: purge
+            ---
+            apiVersion: labsync/v1
+            kind: REnvironment
+            metadata: {name: empty}
+            spec: {host: vm, repos: []}
+            ---
+            apiVersion: labsync/v1
+            kind: REnvironment
+            metadata: {name: norepo}
+            spec: {host: vm}
+            """])
+        defer { repo.remove() }
+        let lines = errors(repo.load())
+        for (at, text) in [
+            ("a.yaml:11:6:", "spec.r must be one of system"), ("a.yaml:12:9:", "spec.root"),
+            ("a.yaml:13:11:", "ftp://mirror"), ("a.yaml:16:7:", "remotes-style"),
+            ("a.yaml:17:7:", "'fxr' is listed more than once"), ("a.yaml:18:14:", "spec.unmanaged"),
+            ("a.yaml:23:25:", "at least one"), ("a.yaml:28:1:", "spec.repos is required"),
+        ] {
+            #expect(lines.contains { $0.hasPrefix(at) && $0.contains(text) }, "\(at) \(text) in \(lines)")
+        }
+        #expect(lines.count == 8, "\(lines)")
+    }
+
+    @Test func oneNameMustNotMeanTwoEnvironments() throws {
+        let repo = try TempRepo(["a.yaml": hostDoc + rEnv + """
+
+            ---
+            apiVersion: labsync/v1
+            kind: PythonEnvironment
+            metadata: {name: stats}
+            spec: {host: vm}
+            """])
+        defer { repo.remove() }
+        let lines = errors(repo.load())
+        #expect(lines.count == 1 && lines[0].hasPrefix("a.yaml:8:18:") && lines[0].contains("has the name of PythonEnvironment"), "\(lines)")
+    }
+}

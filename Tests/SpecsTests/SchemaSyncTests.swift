@@ -115,6 +115,7 @@ import Testing
         ("host.schema.json", [String]()),
         ("python-environment.schema.json", []),
         ("jupyterhub.schema.json", ["gitlab", "azuread"]),
+        ("r-environment.schema.json", []),
     ])
     func schemaAndDecoderKnowTheSameFields(file: String, authVariants: [String]) throws {
         let schemas = Schemas()

@@ -15,12 +15,15 @@ private struct Case: Decodable, Sendable, CustomStringConvertible {
 
 /// `labsync validate` as a user runs it: the built binary, its output and exit code.
 @Suite(.integration) struct ValidateCommandTests {
-    @Test(arguments: ["quickstart", "course-hub", "gitlab-oauth", "fleet"])
+    @Test(arguments: ["quickstart", "course-hub", "gitlab-oauth", "fleet", "datascience"])
     func examplesAreValid(_ example: String) async throws {
         let result = try await LabsyncBinary.runAsync(["validate", root.appendingPathComponent("examples/\(example)").path])
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(result.stdoutText.contains(": valid"))
         #expect(result.stderrText == "")
+        if example == "datascience" {
+            #expect(result.stdoutText.hasPrefix("1 host, 1 environment, 1 R environment, 1 hub: valid"), "\(result.stdoutText)")
+        }
     }
 
     @Test(arguments: Case.all)
