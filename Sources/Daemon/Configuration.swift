@@ -6,6 +6,8 @@ public struct DaemonConfiguration: Sendable {
     /// The spec repository as given (shown on the status page).
     public var repo: String
     public var ref: String?
+    /// Why `ref` is what it is when labsync chose it (a work tree's branch); logged at start.
+    public var refNote: String?
     /// The source for the configured ref, and for one exact commit (to bring
     /// back the last applied revision after a restart).
     public var source: any Source
@@ -31,7 +33,7 @@ public struct DaemonConfiguration: Sendable {
     /// Accept a revision that declares no environments and no hubs.
     public var allowEmpty: Bool
 
-    public init(repo: String, ref: String?, source: any Source, sourceAtRevision: @escaping @Sendable (String) -> any Source,
+    public init(repo: String, ref: String?, refNote: String? = nil, source: any Source, sourceAtRevision: @escaping @Sendable (String) -> any Source,
                 stateDirectory: URL, inventory: InventoryOptions, run: RunOptions = RunOptions(),
                 interval: Duration = .seconds(300), jitter: Double = 0.1,
                 retryBase: Duration = .seconds(30), retryMax: Duration = .seconds(3600),
@@ -39,6 +41,7 @@ public struct DaemonConfiguration: Sendable {
                 shutdownTimeout: Duration = .seconds(120), allowEmpty: Bool = false) {
         self.repo = repo
         self.ref = ref
+        self.refNote = refNote
         self.source = source
         self.sourceAtRevision = sourceAtRevision
         self.stateDirectory = stateDirectory

@@ -5,14 +5,19 @@ import Reconciler
 import ServiceLifecycle
 import Specs
 
-/// Why a reconcile runs.
-public enum Trigger: String, Sendable {
-    case start, interval, webhook, retry
+/// A valid revision's specs, as the daemon keeps them in force.
+struct LoadedRevision: Sendable {
+    var tree: SourceTree
+    var specs: SpecSet
+    var settings: RepositorySettings
 }
 
-/// The daemon's single worker: fetch → validate → observe → plan → apply, one
+/// The daemon's IO shell: fetch → validate → observe → plan → apply, one
 /// reconcile at a time (never two runs at once), woken by the interval timer,
-/// a webhook, or a host's retry time.
+/// a webhook, or a host's retry time. Every decision — which revision, which
+/// hosts, apply or only observe, when to run again — is `DaemonCore`'s; this
+/// actor feeds it the facts (fetched revisions, verdicts, results, the time)
+/// and carries out what it decides.
 ///
 /// Revisions follow Flux: a fetched revision is *attempted*; it becomes *applied*
 /// once it validated and was applied to the hosts that could be reached (those
@@ -26,18 +31,12 @@ public actor DaemonController: Service {
     let logger: Logger
 
     private(set) var status: DaemonStatus
-    /// The specs in force: the last applied revision's.
-    private var inForce: (tree: SourceTree, specs: SpecSet, settings: RepositorySettings)?
-    /// A revision found invalid: not validated again until the ref moves.
-    private var rejectedRevision: String?
-    private var backoff: [String: HostBackoff] = [:]
-    /// Per host/resource: why its last step failed (cleared when it succeeds).
-    private var stepFailures: [String: String] = [:]
+    private(set) var core: DaemonCore<LoadedRevision>
     private var ready = false
-    private var stopping = false
 
-    private let wakeups: AsyncStream<Trigger>
-    private let wake: AsyncStream<Trigger>.Continuation
+    /// Rung when a run becomes pending; the loop asks the core what to run.
+    private let doorbell: AsyncStream<Void>
+    private let ring: AsyncStream<Void>.Continuation
 
     public init(configuration: DaemonConfiguration, journal: Journal, metrics: DaemonMetrics, logger: Logger) {
         self.configuration = configuration
@@ -46,22 +45,40 @@ public actor DaemonController: Service {
         self.logger = logger
         status = DaemonStatus(repo: configuration.repo, ref: configuration.ref,
                               intervalSeconds: configuration.interval.seconds)
-        // Wakeups while a reconcile runs collapse into one: the next reconcile
-        // fetches the newest revision anyway.
-        (wakeups, wake) = AsyncStream.makeStream(of: Trigger.self, bufferingPolicy: .bufferingNewest(1))
+        core = DaemonCore(settings: .init(
+            interval: configuration.interval.seconds, jitter: configuration.jitter,
+            retryBase: configuration.retryBase.seconds, retryMax: configuration.retryMax.seconds))
+        (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Asks for a reconcile as soon as the current one (if any) ends.
-    public nonisolated func trigger(_ trigger: Trigger) { wake.yield(trigger) }
+    /// Asks for a reconcile as soon as the current one (if any) ends. Triggers
+    /// that come while one is pending coalesce into it: the run fetches the
+    /// newest revision anyway.
+    public nonisolated func trigger(_ trigger: Trigger) {
+        Task { await self.request(trigger) }
+    }
+
+    private func request(_ trigger: Trigger) {
+        if core.request(trigger) { ring.yield() }
+    }
 
     public func currentStatus() -> DaemonStatus {
         var s = status
         s.suspended = isSuspended
         s.suspendReason = suspendReason
+        s.lastAppliedRevision = core.appliedRevision
+        s.lastAttemptedRevision = core.attemptedRevision
+        s.lastAttemptError = core.attemptError
+        s.fetchError = core.fetchError
+        s.nextReconcileAt = core.nextIntervalAt
         return s
     }
 
     public var isReady: Bool { ready }
+
+    /// The core's per-host bookkeeping, as the status listing reads it.
+    private var backoff: [String: HostBackoff] { core.backoff }
+    private var stepFailures: [String: String] { core.stepFailures }
 
     // MARK: The loop
 
@@ -72,10 +89,12 @@ public actor DaemonController: Service {
         defer { timer.cancel() }
         let shutdownTimeout = configuration.shutdownTimeout
         await withGracefulShutdownHandler {
-            trigger(.start)
-            for await reason in wakeups {
-                if await isStopping() { break }
-                await reconcile(reason)
+            request(.start)
+            for await _ in doorbell {
+                while let trigger = core.startRun(suspended: isSuspended) {
+                    await reconcile(trigger)
+                }
+                if core.stopping { break }
             }
         } onGracefulShutdown: {
             // Stop taking work; the running reconcile (if any) finishes, within bounds.
@@ -84,11 +103,9 @@ public actor DaemonController: Service {
         logger.info("stopped")
     }
 
-    private func isStopping() -> Bool { stopping }
-
     private func beginStopping(timeout: Duration) async {
-        stopping = true
-        wake.finish()
+        core.stop()
+        ring.finish()
         guard let run = status.runningRun else { return }
         logger.info("shutting down: waiting up to \(timeout.seconds) s for run \(run) to finish")
         try? await Task.sleep(for: timeout)
@@ -103,33 +120,15 @@ public actor DaemonController: Service {
         }
     }
 
-    /// Wakes the loop every interval (with jitter), and when a failing host's
-    /// retry time comes. Looks again at least every second: a reconcile may have
-    /// set a retry time sooner than the next interval.
+    /// Feeds the clock to the core every second at most (sooner when the next
+    /// interval is closer): it answers with an interval or a retry trigger.
     private func timerLoop() async {
-        var nextInterval = Date().addingTimeInterval(jittered(configuration.interval.seconds))
-        var firedRetries = Set<Date>()
         while !Task.isCancelled {
-            status.nextReconcileAt = nextInterval
-            let pause = min(1, max(0.01, nextInterval.timeIntervalSinceNow))
-            try? await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
-            if Task.isCancelled { return }
             let now = Date()
-            if now >= nextInterval {
-                nextInterval = now.addingTimeInterval(jittered(configuration.interval.seconds))
-                trigger(.interval)
-                continue
-            }
-            let due = Set(backoff.values.compactMap(\.retryAt).filter { $0 <= now && !firedRetries.contains($0) })
-            if !due.isEmpty {
-                firedRetries = firedRetries.union(due).filter { $0 > now.addingTimeInterval(-3600) }
-                trigger(.retry)
-            }
+            if let trigger = core.tick(now: now, jitter: Double.random(in: -1...1)) { request(trigger) }
+            let pause = min(1, max(0.01, (core.nextIntervalAt ?? now).timeIntervalSince(now)))
+            try? await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
         }
-    }
-
-    private func jittered(_ seconds: Double) -> Double {
-        seconds * (1 + Double.random(in: -configuration.jitter...configuration.jitter))
     }
 
     // MARK: One reconcile
@@ -142,46 +141,37 @@ public actor DaemonController: Service {
             metrics.lastReconcile.set(Date().timeIntervalSince1970)
             ready = true
         }
-        let suspended = isSuspended
+        let suspended = core.suspended
         metrics.suspended.set(suspended ? 1.0 : 0.0)
 
-        // 1. Fetch. A failure leaves the last good specs in force.
-        var candidate: (tree: SourceTree, result: LoadResult)?
+        // 1. Fetch, and validate a revision not seen before. A failure leaves the
+        //    last good specs in force.
+        var choice: DaemonCore<LoadedRevision>.Choice
         do {
             let tree = try await configuration.source.fetch()
-            status.fetchError = nil
-            if let revision = tree.revision, revision != inForce?.tree.revision, revision != rejectedRevision {
-                // 2. Validate a new revision before anything else.
+            choice = core.fetched(revision: tree.revision)
+            if case .validate(let revision) = choice {
                 let result = SpecLoader().load(directory: tree.root)
                 if let problem = validationProblem(result) {
-                    reject(revision: revision, trigger: trigger, problem: problem)
+                    choice = core.validated(revision, .invalid(problem: problem))
+                    recordRejection(revision: revision, trigger: trigger, problem: problem)
                 } else {
-                    candidate = (tree, result)
-                    status.lastAttemptedRevision = revision
-                    status.lastAttemptError = nil
+                    choice = core.validated(revision, .valid(LoadedRevision(tree: tree, specs: result.specs, settings: result.settings)))
                     metrics.setAttemptedRevision(revision, valid: true)
                 }
             }
         } catch {
-            status.fetchError = "\(error)"
+            choice = core.fetchFailed("\(error)")
             logger.error("fetching \(configuration.repo) failed: \(error)")
         }
-
-        let specs: SpecSet
-        let settings: RepositorySettings
-        let revision: String?
-        if let candidate {
-            (specs, settings, revision) = (candidate.result.specs, candidate.result.settings, candidate.tree.revision)
-        } else if let inForce {
-            (specs, settings, revision) = (inForce.specs, inForce.settings, inForce.tree.revision)
-        } else {
+        guard case .reconcile(let target, let isNew) = choice else {
+            _ = core.endRun(failedHosts: [], clean: false, now: Date())
             return  // nothing valid yet: nothing to reconcile against
         }
+        let (specs, settings, revision) = (target.payload.specs, target.payload.settings, target.id)
 
-        // 3. Observe and plan, leaving out hosts that wait out a backoff.
-        let now = Date()
-        let waiting = Set(backoff.filter { $0.value.isWaiting(at: now) }.keys)
-        let eligible = specs.hosts.map(\.name).filter { !waiting.contains($0) }
+        // 2. Observe and plan, leaving out hosts that wait out a backoff.
+        let (eligible, waiting) = core.hostsToReconcile(specs.hosts.map(\.name), now: Date())
         var options = configuration.run
         options.prune = options.prune || settings.prune
         let subset = eligible.isEmpty ? SpecSet() : specs.restricted(toHosts: eligible)
@@ -191,89 +181,68 @@ public actor DaemonController: Service {
         let report = eligible.isEmpty ? ObservationReport() : await reconciliation.observe()
         var plan = reconciliation.plan(report)
         var failedHosts = Set(report.failures.keys)
-        var applied = false
 
-        // 4. Apply, unless suspended or there is nothing to do.
-        if !suspended && !plan.isEmpty {
-            applied = true
-            let (results, after) = await apply(plan, reconciliation: reconciliation, trigger: trigger, revision: revision)
-            for result in results where !result.succeeded { failedHosts.insert(result.host) }
-            for failure in after.failures.keys { failedHosts.insert(failure) }
-            plan = reconciliation.plan(after)
-        } else if candidate != nil && !suspended {
-            // A new revision that changes nothing is still worth a line in history.
+        // 3. Apply, unless suspended or there is nothing to do.
+        let decision = core.afterPlan(hasChanges: !plan.isEmpty)
+        switch decision {
+        case .apply:
+            if let outcome = await apply(plan, reconciliation: reconciliation, trigger: trigger, revision: revision) {
+                failedHosts.formUnion(outcome.failedHosts)
+                plan = outcome.remaining
+            }
+        case .recordQuietRun:
             recordQuietRun(plan: plan, trigger: trigger, revision: revision, failedHosts: failedHosts, report: report)
+        case .observeOnly:
+            break
         }
 
-        // 5. Bookkeeping: revisions, backoff, states, metrics.
-        if let candidate, !suspended {
-            inForce = (candidate.tree, candidate.result.specs, candidate.result.settings)
-            status.lastAppliedRevision = candidate.tree.revision
-            metrics.setAppliedRevision(candidate.tree.revision)
+        // 4. Bookkeeping: the core promotes the revision and moves the backoffs.
+        let end = core.endRun(failedHosts: failedHosts, clean: plan.isEmpty && plan.errors.isEmpty, now: Date())
+        if let promoted = end.promoted {
+            metrics.setAppliedRevision(promoted)
             saveState()
         }
-        for host in eligible {
-            if failedHosts.contains(host) {
-                backoff[host, default: HostBackoff()].failed(
-                    at: Date(), base: configuration.retryBase.seconds, max: configuration.retryMax.seconds)
-            } else {
-                backoff[host] = nil
-            }
-        }
         updateHostStatus(specs: specs, plan: plan, report: report, waiting: waiting)
-        if plan.isEmpty && plan.errors.isEmpty && failedHosts.isEmpty && waiting.isEmpty && !suspended {
+        if end.healthy {
             status.lastSuccessfulReconcileAt = Date()
             metrics.lastSuccessfulReconcile.set(Date().timeIntervalSince1970)
         }
-        if !applied { logger.debug("reconciled (\(trigger.rawValue)): \(plan.oneLineSummary)") }
+        if decision != .apply { logger.debug("reconciled (\(trigger.rawValue)\(isNew ? ", new revision" : "")): \(plan.oneLineSummary)") }
     }
 
-    /// Applies `plan` as one journal run; then observes again (level-triggered:
-    /// the hosts, not the step results, say whether they converged).
-    private func apply(_ plan: Plan, reconciliation: Reconciliation, trigger: Trigger, revision: String?) async
-        -> ([HostApplyResult], ObservationReport) {
+    /// Applies `plan` as one journal run through the shared `ApplyPipeline`
+    /// (which observes again: the hosts, not the step results, say whether they
+    /// converged); nil when the run cannot be recorded.
+    private func apply(_ plan: Plan, reconciliation: Reconciliation, trigger: Trigger, revision: String?) async -> ApplyOutcome? {
         let runID: Int64
         do {
             runID = try journal.begin(kind: .daemonApply, trigger: trigger.rawValue, revision: revision, plan: plan)
         } catch {
             logger.error("cannot record the run, not applying: \(error)")
-            return ([], ObservationReport())
+            return nil
         }
         status.runningRun = runID
         defer { status.runningRun = nil }
         logger.info("run \(runID) (\(trigger.rawValue)) at \(revision ?? "-"): \(plan.oneLineSummary)")
-        let recorder = RunRecorder(journal: journal, run: runID)
-        for error in plan.errors { recorder.note("cannot plan: \(error.message)", host: error.host) }
         let metrics = self.metrics
-        let results = await reconciliation.apply(plan, owner: "labsync daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)") { event in
-            recorder.handle(event)
+        let outcome = await ApplyPipeline(reconciliation: reconciliation).run(
+            plan, owner: "labsync daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)",
+            recorder: RunRecorder(journal: journal, run: runID)
+        ) { event in
             if case .stepFinished(let outcome) = event {
                 metrics.steps(action: outcome.step.action.rawValue, result: outcome.status.rawValue).increment()
                 if let duration = outcome.duration { metrics.stepDuration(action: outcome.step.action.rawValue).record(duration) }
             }
         }
-        recorder.recordResults(results)
-        for result in results {
-            for outcome in result.outcomes {
-                let key = "\(result.host)/\(outcome.step.resource)"
-                switch outcome.status {
-                case .succeeded: stepFailures[key] = nil
-                case .failed: stepFailures[key] = "\(outcome.step.action.rawValue) failed (exit \(outcome.exitCode.map(String.init) ?? "?"))"
-                case .skipped: metrics.steps(action: outcome.step.action.rawValue, result: "skipped").increment()
-                }
+        core.recordResults(outcome.results)
+        for result in outcome.results {
+            for skipped in result.outcomes where skipped.status == .skipped {
+                metrics.steps(action: skipped.step.action.rawValue, result: "skipped").increment()
             }
         }
-        let after = await reconciliation.observe()
-        let remaining = reconciliation.plan(after)
-        let failed = !plan.errors.isEmpty || results.contains { !$0.succeeded } || !after.failures.isEmpty
-        let summary = remaining.isEmpty && remaining.errors.isEmpty
-            ? "converged: \(plan.oneLineSummary)"
-            : "not converged: \(remaining.steps.count) step(s) remain; \(remaining.oneLineSummary)"
-        let result: JournalRun.Result = failed ? .failed : .succeeded
-        try? journal.finish(run: runID, result: result, summary: summary)
-        metrics.runs(result.rawValue).increment()
-        logger.info("run \(runID): \(result.rawValue): \(summary)")
-        return (results, after)
+        metrics.runs(outcome.journalResult.rawValue).increment()
+        logger.info("run \(runID): \(outcome.journalResult.rawValue): \(outcome.summary)")
+        return outcome
     }
 
     private func recordQuietRun(plan: Plan, trigger: Trigger, revision: String?, failedHosts: Set<String>,
@@ -298,17 +267,15 @@ public actor DaemonController: Service {
         return nil
     }
 
-    private func reject(revision: String, trigger: Trigger, problem: String) {
-        rejectedRevision = revision
-        status.lastAttemptedRevision = revision
-        status.lastAttemptError = problem
+    /// The core has rejected `revision`: say so in the log, the metrics and the journal.
+    private func recordRejection(revision: String, trigger: Trigger, problem: String) {
         metrics.setAttemptedRevision(revision, valid: false)
         metrics.runs("invalid").increment()
         logger.error("revision \(revision) is invalid and is not applied: \(problem)")
         if let id = try? journal.begin(kind: .daemonApply, trigger: trigger.rawValue, revision: revision) {
             try? journal.addLine(run: id, stream: .labsync, "revision \(revision) is invalid; nothing was observed or changed")
             for line in problem.split(separator: "\n") { try? journal.addLine(run: id, stream: .labsync, String(line)) }
-            try? journal.finish(run: id, result: .invalid, summary: "invalid specs; \(status.lastAppliedRevision.map { "revision \($0) stays in force" } ?? "nothing applied yet")")
+            try? journal.finish(run: id, result: .invalid, summary: "invalid specs; \(core.appliedRevision.map { "revision \($0) stays in force" } ?? "nothing applied yet")")
         }
         saveState()
     }
@@ -376,18 +343,9 @@ public actor DaemonController: Service {
 
     // MARK: State across restarts
 
-    struct SavedState: Codable {
-        var lastAppliedRevision: String?
-        var lastAttemptedRevision: String?
-        var lastAttemptError: String?
-        var rejectedRevision: String?
-    }
-
     private func saveState() {
-        let saved = SavedState(lastAppliedRevision: status.lastAppliedRevision, lastAttemptedRevision: status.lastAttemptedRevision,
-                               lastAttemptError: status.lastAttemptError, rejectedRevision: rejectedRevision)
         do {
-            let data = try JSONEncoder().encode(saved)
+            let data = try JSONEncoder().encode(core.saved)
             try data.write(to: configuration.stateFile, options: .atomic)
         } catch {
             logger.error("cannot save \(configuration.stateFile.path): \(error)")
@@ -398,16 +356,15 @@ public actor DaemonController: Service {
     /// bad head after a restart does not leave the hosts without specs in force.
     private func restoreState() async {
         guard let data = try? Data(contentsOf: configuration.stateFile),
-              let saved = try? JSONDecoder().decode(SavedState.self, from: data) else { return }
-        status.lastAppliedRevision = saved.lastAppliedRevision
-        status.lastAttemptedRevision = saved.lastAttemptedRevision
-        status.lastAttemptError = saved.lastAttemptError
-        rejectedRevision = saved.rejectedRevision
+              let saved = try? JSONDecoder().decode(DaemonCore<LoadedRevision>.SavedState.self, from: data) else { return }
+        core = DaemonCore(settings: core.settings, restoring: saved)
         metrics.setAppliedRevision(saved.lastAppliedRevision)
         guard let revision = saved.lastAppliedRevision else { return }
         if let tree = try? await configuration.sourceAtRevision(revision).fetch() {
             let result = SpecLoader().load(directory: tree.root)
-            if result.isValid { inForce = (tree, result.specs, result.settings) }
+            if result.isValid {
+                core.restoreInForce(.init(id: revision, payload: LoadedRevision(tree: tree, specs: result.specs, settings: result.settings)))
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ public enum LabsyncDaemon {
             services: [.init(service: app), .init(service: controller)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        if let note = configuration.refNote { logger.notice("\(note)") }
         logger.info("watching \(configuration.repo)\(configuration.ref.map { " at \($0)" } ?? "") every \(configuration.interval)")
         try await group.run()
     }

@@ -80,16 +80,12 @@ struct Apply: AsyncParsableCommand {
 
         let printer = ProgressPrinter(verbose: verbose)
         let recorder = record.map { RunRecorder(journal: $0.journal, run: $0.id) }
-        let results = await reconciliation.apply(plan, owner: lockOwner()) { event in
-            printer.handle(event)
-            recorder?.handle(event)
-        }
-        recorder?.recordResults(results)
-        var failed = false
-        for result in results {
-            if let error = result.error { failed = true; printError("error: \(result.host): \(error)") }
+        let outcome = await ApplyPipeline(reconciliation: reconciliation)
+            .run(plan, owner: lockOwner(), recorder: recorder, events: printer.handle)
+        await session.close()
+        for result in outcome.results {
+            if let error = result.error { printError("error: \(result.host): \(error)") }
             for outcome in result.outcomes where outcome.status != .succeeded {
-                failed = true
                 let what = "\(outcome.step.host): \(outcome.step.action.rawValue) \(outcome.step.resource)"
                 if outcome.status == .skipped {
                     printError("skipped: \(what) (an earlier step of the same resource or host failed)")
@@ -99,20 +95,12 @@ struct Apply: AsyncParsableCommand {
                 }
             }
         }
-
-        // Level-triggered: look again rather than trust the step results.
-        let after = reconciliation.plan(await session.observe())
-        await session.close()
-        if after.isEmpty && after.errors.isEmpty {
-            say("Converged: the hosts match the specs.")
-        } else {
-            say("Not converged: \(after.steps.count) step(s) remain; run apply again or see the errors above.")
-            failed = true
+        say(outcome.closingLine)
+        if let record {
+            if let error = recorder?.writeError { printError("warning: run \(record.id) is recorded incompletely: \(error)") }
+            say("Recorded as run \(record.id): `labsync logs \(record.id)` shows its output.")
         }
-        record?.finish(failed || !plan.errors.isEmpty ? .failed : .succeeded,
-                       after.isEmpty && after.errors.isEmpty ? "converged" : "not converged: \(after.steps.count) step(s) remain")
-        if let record { say("Recorded as run \(record.id): `labsync logs \(record.id)` shows its output.") }
-        if failed || !plan.errors.isEmpty { throw ExitCode.failure }
+        if outcome.failed { throw ExitCode.failure }
     }
 
     static func readPlan(_ path: String) throws -> Reconciler.Plan {

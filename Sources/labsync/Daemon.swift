@@ -8,7 +8,8 @@ struct DaemonCommand: AsyncParsableCommand {
         commandName: "daemon",
         abstract: "Keep the hosts in the state the repository declares: fetch, validate, reconcile, again and again.",
         discussion: """
-            Fetches on start, every --interval (with jitter), and at once on POST /hooks/git. A revision \
+            Fetches on start, every --interval (with jitter), and at once on POST /hooks/git. Given a git \
+            work tree as --repo and no --ref, it follows the branch checked out there (its commits). A revision \
             whose specs are invalid is recorded and shown, never applied; the last applied revision stays \
             in force and keeps correcting drift. A host that fails is retried with exponential backoff \
             while the others go on. While <state-dir>/suspended exists (`labsync suspend`), hosts are \
@@ -97,16 +98,28 @@ struct DaemonCommand: AsyncParsableCommand {
             makeSource(repo: repository.repo!, ref: ref, stateDirectory: state,
                        hostKeyPolicy: repository.hostKeyPolicy(), credentials: credentials)
         }
-        if source(ref: repository.ref) is DirectorySource {
+        // A work tree without --ref: follow the branch checked out there (its
+        // commits, cloned like any repository; not its uncommitted changes).
+        var ref = repository.ref
+        var refNote: String?
+        if ref == nil, source(ref: nil) is DirectorySource, let head = await workTreeHead(at: repository.repo!) {
+            guard case .branch(let branch) = head else {
+                printError("error: --repo \(repository.repo!) is a work tree with a detached HEAD; pass --ref BRANCH to say which branch to follow")
+                throw ExitCode.failure
+            }
+            ref = branch
+            refNote = "no --ref given: following branch '\(branch)', checked out in the work tree \(repository.repo!) (its commits, not uncommitted changes)"
+        }
+        if source(ref: ref) is DirectorySource {
             // Revisions are what the daemon validates, applies and remembers; a
-            // plain directory has none. A work tree with --ref is cloned like a repository.
-            printError("error: --repo \(repository.repo!) is a plain directory; the daemon follows a git repository (a URL, a bare repository, or a work tree with --ref BRANCH)")
+            // plain directory has none.
+            printError("error: --repo \(repository.repo!) is a plain directory; the daemon follows a git repository (a URL, a bare repository, or a work tree)")
             throw ExitCode.failure
         }
         let listen = listenAddress!
         let configuration = DaemonConfiguration(
-            repo: repository.repo!, ref: repository.ref,
-            source: source(ref: repository.ref),
+            repo: repository.repo!, ref: ref, refNote: refNote,
+            source: source(ref: ref),
             sourceAtRevision: { revision in source(ref: revision) },
             stateDirectory: state,
             inventory: InventoryOptions(

@@ -70,6 +70,45 @@ extension PipScenarios {
             #expect(after.plan.summary == ["install PythonEnvironment/broken [\"no-such-package\"]"])
         }
 
+        /// A host that cannot be reached is named in the plan's headline (text,
+        /// Markdown, JSON) and in apply's closing line, never hidden behind "No
+        /// changes" or "0 step(s) remain"; the reachable host is still applied.
+        @Test func anUnreachableHostIsNamedInEverySummary() async throws {
+            let w = try Workspace("unreachable")
+            defer { w.cleanUp() }
+            let offlinePort = try SSHServer.freePort()  // nothing listens there
+            try w.write("offline.yaml", contents(w.repo + "/host.yaml")
+                .replacing("name: loopback", with: "name: offline").replacing(#/port: \d+/#, with: "port: \(offlinePort)"))
+            try w.write("app.yaml", w.environment("app", packages: ["alpha==1.0"]))
+            try w.write("far.yaml", w.environment("far", packages: ["alpha==1.0"]).replacing("host: loopback", with: "host: offline"))
+            let quick = ["--connect-timeout", "2"]
+
+            let text = try await w.labsync("plan", quick)
+            #expect(text.status == 1)
+            #expect(text.stdoutText.contains("Plan: 1 to add, 1 to change, 0 to remove; but host offline could not be observed"),
+                    "\(text.stdoutText)")
+            let markdown = try await w.labsync("plan", quick + ["--format", "markdown"])
+            #expect(markdown.stdoutText.hasPrefix("**Plan: 1 to add, 1 to change, 0 to remove; but host offline could not be observed"),
+                    "\(markdown.stdoutText)")
+            let json = try await w.labsync("plan", quick + ["--format", "json"])
+            let summary = (try JSONSerialization.jsonObject(with: Data(json.stdout)) as? [String: Any])?["summary"] as? [String: Any]
+            #expect(summary?["unobservedHosts"] as? [String] == ["offline"], "\(json.stdoutText)")
+
+            let applied = try await w.labsync("apply", quick + ["--yes"])
+            #expect(applied.status == 1)
+            #expect(applied.stdoutText.contains("Not converged: host offline could not be observed; run apply again"),
+                    "\(applied.stdoutText)")
+            #expect(!applied.stdoutText.contains("0 step(s)") && !applied.stdoutText.contains("Hosts match the specs"),
+                    "\(applied.stdoutText)")
+            #expect(w.packages("app") == ["alpha": "1.0"])
+
+            // Only the unreachable host left: the plan says so instead of "No changes".
+            let after = try await w.labsync("plan", quick)
+            #expect(after.status == 1)
+            #expect(after.stdoutText.contains("No changes for the hosts observed; but host offline could not be observed"),
+                    "\(after.stdoutText)")
+        }
+
         @Test func killedApplyIsFinishedByTheNextOne() async throws {
             let w = try Workspace("killed")
             defer { w.cleanUp() }

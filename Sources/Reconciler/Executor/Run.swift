@@ -114,6 +114,7 @@ public struct Reconciliation: Sendable {
             let hostErrors = report.failures.map { PlanError(host: $0.key, resource: "Host/\($0.key)", message: $0.value) }
             plan = Plan(revision: plan.revision, work: plan.work, drift: plan.drift, unmanaged: plan.unmanaged,
                         errors: plan.errors + hostErrors)
+            plan.summary.unobservedHosts = report.failures.keys.sorted()
         }
         return plan
     }

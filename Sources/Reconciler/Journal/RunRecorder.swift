@@ -84,6 +84,13 @@ public final class RunRecorder: @unchecked Sendable {
         }
     }
 
+    /// The run's end: its result and summary.
+    public func finish(_ result: JournalRun.Result, summary: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        attempt { try journal.finish(run: run, result: result, summary: summary) }
+    }
+
     private func attempt(_ body: () throws -> Void) {
         do { try body() } catch { if firstError == nil { firstError = error } }
     }

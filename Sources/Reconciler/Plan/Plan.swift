@@ -28,6 +28,8 @@ public struct Plan: Sendable, Hashable, Codable {
         public var add: Int
         public var change: Int
         public var remove: Int
+        /// Hosts that could not be observed, nothing planned for them; absent when none.
+        public var unobservedHosts: [String]?
         public init(add: Int = 0, change: Int = 0, remove: Int = 0) {
             self.add = add
             self.change = change

@@ -20,6 +20,7 @@ extension Plan {
 
     /// "Plan: 2 to add, 1 to change, 0 to remove." or "No changes. Hosts match the specs."
     public var summaryLine: String {
+        if let unobserved = summary.unobservedHosts, !unobserved.isEmpty { return unobservedSummaryLine(unobserved) }
         if isEmpty { return "No changes. Hosts match the specs." }
         return "Plan: \(summary.add) to add, \(summary.change) to change, \(summary.remove) to remove."
     }

@@ -296,6 +296,35 @@ extension LibGit2 {
         guard git_reference_name_to_id(&oid, repository, "HEAD") == 0 else { return nil }
         return String(cString: git_oid_tostr_s(&oid))
     }
+
+    /// The branch checked out in the work tree at exactly `path` (not a parent):
+    /// `.branch("main")`, `.detached` at a commit, or nil when `path` is no work tree.
+    static func workTreeBranch(_ path: String) -> WorkTreeHead? {
+        var repository: OpaquePointer?
+        let noSearch = UInt32(GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue)
+        guard git_repository_open_ext(&repository, path, noSearch, nil) == 0 else { return nil }
+        defer { git_repository_free(repository) }
+        guard git_repository_is_bare(repository) == 0 else { return nil }
+        if git_repository_head_detached(repository) == 1 { return .detached }
+        var head: OpaquePointer?
+        // An unborn branch (no commit yet) has no HEAD reference to read.
+        guard git_repository_head(&head, repository) == 0, let head else { return nil }
+        defer { git_reference_free(head) }
+        return .branch(String(cString: git_reference_shorthand(head)))
+    }
+}
+
+/// What a work tree has checked out.
+public enum WorkTreeHead: Sendable, Equatable {
+    case branch(String)
+    case detached
+}
+
+/// What `path` has checked out, when it is the top of a (non-bare) git work tree;
+/// nil otherwise.
+public func workTreeHead(at path: String) async -> WorkTreeHead? {
+    let path = URL(fileURLWithPath: expandTilde(path)).standardizedFileURL.path
+    return try? await LibGit2.run { LibGit2.workTreeBranch(path) }
 }
 
 // MARK: - Helpers
