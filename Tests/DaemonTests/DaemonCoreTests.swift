@@ -3,6 +3,7 @@
 
 import Foundation
 import Reconciler
+import LabsyncTestSupport
 import Testing
 @testable import Daemon
 
@@ -49,7 +50,7 @@ extension Core {
     }
 }
 
-@Suite struct DaemonCoreTests {
+@Suite(.unit) struct DaemonCoreTests {
     @Test func aBadRevisionIsNeverHotRetried() {
         var core = makeCore()
         var validations = 0

@@ -7,9 +7,10 @@
 import Drivers
 import Foundation
 import Reconciler
+import LabsyncTestSupport
 import Testing
 
-@Suite struct UnobservedHostTests {
+@Suite(.unit) struct UnobservedHostTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/unobserved")
 

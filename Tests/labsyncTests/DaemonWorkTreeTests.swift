@@ -9,7 +9,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite(.serialized) struct DaemonWorkTreeTests {
+@Suite(.integration, .serialized) struct DaemonWorkTreeTests {
     /// A work tree on branch `course` holding one host (unreachable) and one environment.
     static func makeWorkTree(_ directory: URL) throws -> GitFixture {
         let offline = try SSHServer.freePort()
