@@ -30,6 +30,8 @@ public struct DaemonConfiguration: Sendable {
     public var shutdownTimeout: Duration
     /// Accept a revision that declares no environments and no hubs.
     public var allowEmpty: Bool
+    /// Read timeouts and the connection cap of the HTTP server.
+    public var httpLimits = HTTPLimits()
 
     public init(repo: String, ref: String?, source: any Source, sourceAtRevision: @escaping @Sendable (String) -> any Source,
                 stateDirectory: URL, inventory: InventoryOptions, run: RunOptions = RunOptions(),
