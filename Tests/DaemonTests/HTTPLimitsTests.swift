@@ -39,13 +39,13 @@ import Glibc
             let start = ContinuousClock.now
             // One byte every 100 ms: never idle, never done. Bounded: at most 50 bytes.
             var closed = false
-            for _ in 0..<50 where !closed {
+            for _ in 0..<100 where !closed {
                 client.send("a")
-                closed = client.closed(within: .milliseconds(100))
+                closed = await client.closed(within: .milliseconds(100))
             }
             let elapsed = ContinuousClock.now - start
-            #expect(closed, "a client trickling headers for 5 s was not disconnected")
-            #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(2), "\(elapsed)")
+            #expect(closed, "a client trickling headers for 10 s was not disconnected")
+            #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(5), "\(elapsed)")
         }
     }
 
@@ -54,22 +54,22 @@ import Glibc
             let fast = try Client(port: port)
             defer { fast.close() }
             fast.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
-            #expect(fast.read(within: .seconds(2)).hasSuffix("hello"))
+            #expect(await fast.read(within: .seconds(10)).hasSuffix("hello"))
             // Keep-alive: the next request on the same connection is served too.
             fast.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(fast.read(within: .seconds(2)).hasPrefix("HTTP/1.1 200"))
+            #expect(await fast.read(within: .seconds(10)).hasPrefix("HTTP/1.1 200"))
 
             let slow = try Client(port: port)
             defer { slow.close() }
             slow.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
             let start = ContinuousClock.now
             var closed = false
-            for _ in 0..<50 where !closed {
+            for _ in 0..<100 where !closed {
                 slow.send("b")
-                closed = slow.closed(within: .milliseconds(100))
+                closed = await slow.closed(within: .milliseconds(100))
             }
-            #expect(closed, "a client trickling its body for 5 s was not disconnected")
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(closed, "a client trickling its body for 10 s was not disconnected")
+            #expect(ContinuousClock.now - start < .seconds(5))
         }
     }
 
@@ -77,14 +77,17 @@ import Glibc
         try await withServer(HTTPLimits(headerTimeout: .seconds(10), bodyTimeout: .seconds(10), maxConnections: 3)) { port in
             let held = try (0..<3).map { _ in try Client(port: port) }
             defer { held.forEach { $0.close() } }
-            for client in held { #expect(!client.closed(within: .milliseconds(200)), "a connection under the cap was closed") }
+            for client in held {
+                let closed = await client.closed(within: .milliseconds(200))
+                #expect(!closed, "a connection under the cap was closed")
+            }
 
             let refused = try Client(port: port)
             defer { refused.close() }
-            #expect(refused.closed(within: .seconds(2)), "a fourth connection was kept open past the cap of 3")
+            #expect(await refused.closed(within: .seconds(5)), "a fourth connection was kept open past the cap of 3")
             // The three under the cap are still served.
             held[0].send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(held[0].read(within: .seconds(2)).hasPrefix("HTTP/1.1 200"))
+            #expect(await held[0].read(within: .seconds(10)).hasPrefix("HTTP/1.1 200"))
 
             // Closing one frees a place.
             held[1].close()
@@ -93,7 +96,7 @@ import Glibc
                 let next = try Client(port: port)
                 defer { next.close() }
                 next.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                served = next.read(within: .milliseconds(500)).hasPrefix("HTTP/1.1 200")
+                served = await next.read(within: .seconds(1)).hasPrefix("HTTP/1.1 200")
             }
             #expect(served, "no connection was accepted after one of the three closed")
         }
@@ -121,37 +124,44 @@ private final class Client {
     }
 
     /// True when the server closed the connection (EOF or reset) within `timeout`;
-    /// data that arrives meanwhile is read and dropped.
-    func closed(within timeout: Duration) -> Bool {
+    /// data that arrives meanwhile is read and dropped. Polls without blocking:
+    /// the server's handlers need the same cooperative threads as this test.
+    func closed(within timeout: Duration) async -> Bool {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let left = end - ContinuousClock.now
-            let ms = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
-            guard poll(&poller, 1, ms) > 0 else { continue }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { return true }
+            if let n = receive(), n <= 0 { return true }
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return false
     }
 
-    /// What arrives within `timeout` (until the server pauses or closes).
-    func read(within timeout: Duration) -> String {
+    /// What arrives within `timeout` (until the server pauses after sending, or closes).
+    func read(within timeout: Duration) async -> String {
         var received: [UInt8] = []
+        var quiet = 0
         let end = ContinuousClock.now + timeout
-        while ContinuousClock.now < end {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let wait: Int32 = received.isEmpty ? 100 : 50
-            if poll(&poller, 1, wait) <= 0 {
-                if received.isEmpty { continue } else { break }
-            }
+        while ContinuousClock.now < end, quiet < 5 {
             var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            received += buffer[0..<n]
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 0) > 0 {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 { break }
+                received += buffer[0..<n]
+                quiet = 0
+            } else if !received.isEmpty {
+                quiet += 1
+            }
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return String(decoding: received, as: UTF8.self)
+    }
+
+    /// nil when nothing is waiting; else recv's result (0: closed, < 0: reset).
+    private func receive() -> Int? {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 0) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        return recv(fd, &buffer, buffer.count, 0)
     }
 
     func close() {
