@@ -4,6 +4,8 @@
 
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Testing
 @testable import Daemon
 #if canImport(Glibc)
@@ -24,11 +26,22 @@ import Glibc
             router: router, server: limits.server(),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
-        let task = Task { try await app.runService() }
-        defer { task.cancel() }
+        // Stopped by a graceful shutdown, never by cancelling: NIO traps when a
+        // cancelled server drops connections it has accepted but not served.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: Logger(label: "http-limits-test")))
+        let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        try await body(port)
+        let port = await iterator.next() ?? 0
+        var failure: (any Error)?
+        do {
+            try #require(port > 0)
+            try await body(port)
+        } catch {
+            failure = error
+        }
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+        if let failure { throw failure }
     }
 
     @Test func slowHeadersAreDisconnected() async throws {
