@@ -40,6 +40,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The daemon's HTTP limits (Sources/Daemon/HTTPLimits.swift) are a NIO channel handler.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         .systemLibrary(
@@ -49,7 +52,8 @@ let package = Package(
             name: "CLibGit2", path: "Sources/CLibGit2", pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]),
         .target(name: "Specs", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "Remote", dependencies: ["CLibSSH2"]),
+        // Specs for SSHKeyText: pins and known_hosts lines are parsed by one parser.
+        .target(name: "Remote", dependencies: ["CLibSSH2", "Specs"]),
         .target(name: "Drivers", dependencies: ["Specs", "Remote"], resources: driverScripts),
         .target(
             name: "Reconciler",
@@ -62,6 +66,9 @@ let package = Package(
             dependencies: [
                 "Specs", "Remote", "Reconciler",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -32,6 +32,8 @@ public struct DaemonConfiguration: Sendable {
     public var shutdownTimeout: Duration
     /// Accept a revision that declares no environments and no hubs.
     public var allowEmpty: Bool
+    /// Read timeouts and the connection cap of the HTTP server.
+    public var httpLimits = HTTPLimits()
 
     public init(repo: String, ref: String?, refNote: String? = nil, source: any Source, sourceAtRevision: @escaping @Sendable (String) -> any Source,
                 stateDirectory: URL, inventory: InventoryOptions, run: RunOptions = RunOptions(),

@@ -31,6 +31,7 @@ public enum LabsyncDaemon {
                                   webhook: WebhookVerifier(secret: configuration.webhookSecret), logger: logger)
         let app = Application(
             router: routes.router(),
+            server: configuration.httpLimits.server(),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "labsync"),
             onServerRunning: { channel in

@@ -108,6 +108,8 @@ struct DaemonRoutes: Sendable {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    static let streamLimit: Duration = .seconds(3600)
+
     /// Server-Sent Events: the run's lines so far, then new ones as they are
     /// written (the journal is polled), then `event: end` when the run ends.
     static func eventStream(run: Int64, after: Int64, journal: Journal) -> Response {
@@ -115,7 +117,10 @@ struct DaemonRoutes: Sendable {
             var last = after
             let lineEncoder = JSONEncoder()
             lineEncoder.dateEncodingStrategy = .iso8601
-            while true {
+            // Bounded in time: after an hour the stream ends and the client
+            // reconnects with Last-Event-ID (EventSource does so by itself).
+            let end = ContinuousClock.now + streamLimit
+            while ContinuousClock.now < end {
                 let lines = try journal.lines(run: run, after: last, limit: 500)
                 if !lines.isEmpty {
                     var chunk = ""

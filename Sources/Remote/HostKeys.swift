@@ -7,6 +7,7 @@
 import Glibc
 #endif
 import Foundation
+import Specs
 
 /// A public host key in SSH wire format.
 public struct HostKey: Hashable, Sendable {
@@ -28,13 +29,11 @@ public struct HostKey: Hashable, Sendable {
     }
 
     /// Parses `"<type> <base64> [comment]"` (a `.pub` file line or a pinned `hostKeys` entry).
-    /// Returns nil when the base64 is invalid or the blob names a different type.
+    /// Returns nil when the base64 is invalid or the blob names a different type
+    /// (`SSHKeyText.parse`, the parser validation also uses).
     public init?(openSSH line: String) {
-        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard fields.count >= 2, let data = Data(base64Encoded: fields[1]) else { return nil }
-        let blob = [UInt8](data)
-        guard Self.embeddedType(blob) == fields[0] else { return nil }
-        self.init(type: fields[0], blob: blob)
+        guard case .success(let key) = SSHKeyText.parse(line) else { return nil }
+        self.init(type: key.type, blob: key.blob)
     }
 
     /// `"<type> <base64>"`, the form used in `hostKeys` and known_hosts.
@@ -47,12 +46,7 @@ public struct HostKey: Hashable, Sendable {
     }
 
     /// The first field of a key blob is its type as an SSH string (uint32 length + bytes).
-    static func embeddedType(_ blob: [UInt8]) -> String? {
-        guard blob.count >= 4 else { return nil }
-        let n = Int(blob[0]) << 24 | Int(blob[1]) << 16 | Int(blob[2]) << 8 | Int(blob[3])
-        guard n > 0, n <= 64, blob.count >= 4 + n else { return nil }
-        return String(bytes: blob[4..<(4 + n)], encoding: .utf8)
-    }
+    static func embeddedType(_ blob: [UInt8]) -> String? { SSHKeyText.embeddedType(blob) }
 }
 
 /// Where trusted keys come from and whether a new one may be trusted on first use.
@@ -192,20 +186,13 @@ enum KnownHosts {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
 
+    /// Lines that do not parse are skipped here; validation reports them
+    /// (with their line numbers) before any connection is made.
     static func parse(_ text: String) -> [Entry] {
-        var entries: [Entry] = []
-        for raw in text.split(whereSeparator: \.isNewline) {
-            var fields = raw.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard let first = fields.first, !first.hasPrefix("#") else { continue }
-            var marker: String?
-            if first.hasPrefix("@") {
-                marker = first
-                fields.removeFirst()
-            }
-            guard fields.count >= 3, let key = HostKey(openSSH: fields[1...].joined(separator: " ")) else { continue }
-            entries.append(Entry(marker: marker, patterns: fields[0].split(separator: ",").map(String.init), key: key))
+        text.split(whereSeparator: \.isNewline).compactMap { raw -> Entry? in
+            guard case .success(let e)? = SSHKeyText.parseKnownHostsLine(raw) else { return nil }
+            return Entry(marker: e.marker, patterns: e.patterns, key: HostKey(type: e.key.type, blob: e.key.blob))
         }
-        return entries
     }
 
     /// `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`.

@@ -11,7 +11,9 @@ public struct SourceLocation: Hashable, Comparable, Sendable, CustomStringConver
         self.column = column
     }
 
-    public var description: String { "\(file):\(line):\(column)" }
+    /// The file name is escaped: it comes from the repository, and a name
+    /// holding a newline must not print as a second diagnostic.
+    public var description: String { "\(TextEscaping.visible(file, backslashes: false)):\(line):\(column)" }
 
     public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
         (a.file, a.line, a.column) < (b.file, b.line, b.column)
@@ -30,7 +32,12 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     public init(_ severity: Severity = .error, at location: SourceLocation, _ message: String) {
         self.severity = severity
         self.location = location
-        self.message = message
+        // Messages quote spec values (user names, paths, packages); whatever
+        // control characters those hold are shown as escapes here, once for
+        // every message and every output (text, JSON, PR annotations).
+        // Backslashes stay single: values already quoted by `quoted` carry
+        // their escapes.
+        self.message = TextEscaping.visible(message, backslashes: false)
     }
 
     public static func error(_ location: SourceLocation, _ message: String) -> Diagnostic {

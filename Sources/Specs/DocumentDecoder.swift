@@ -57,8 +57,8 @@ struct DocumentDecoder {
 
     private func readHost(_ r: inout FieldReader, _ metadata: Metadata) -> HostSpec? {
         let address = r.string("address", required: true)
-        if let address, address.value.isEmpty || address.value.contains(where: { $0.isWhitespace || $0 == "/" }) {
-            sink.error(address.location, "spec.address must be a host name or IP address")
+        if let address, let problem = Rules.checkHostAddress(address.value) {
+            sink.error(address.location, "spec.address: \(problem)")
         }
         let port = r.int("port", in: 1...65535)
         let user = r.string("user", required: true)
@@ -68,12 +68,18 @@ struct DocumentDecoder {
         let identityFile = r.string("identityFile")
         let hostKeys = r.stringList("hostKeys")
         for key in hostKeys {
-            let parts = key.value.split(separator: " ")
-            if parts.count < 2 || !parts[0].hasPrefix("ssh-") && !parts[0].hasPrefix("ecdsa-") {
-                sink.error(key.location, "hostKeys entries must be OpenSSH public keys ('ssh-ed25519 AAAA…')")
+            // A pin that does not parse must stop the run here: dropped later,
+            // it would leave the host unpinned and open to trust-on-first-use.
+            if case .failure(let error) = SSHKeyText.parsePin(key.value) {
+                sink.error(key.location, "spec.hostKeys: not an OpenSSH public key ('ssh-ed25519 AAAA…'): \(error.message)")
             }
         }
         let knownHostsFile = r.string("knownHostsFile")
+        if let knownHostsFile {
+            for d in SSHKeyText.knownHostsFileDiagnostics(knownHostsFile, limit: YAMLLimits().maxFileBytes) {
+                sink.error(d.location, d.message)
+            }
+        }
         let become = r.choice("become", BecomeMethod.self)
         let index = r.object("index") { readIndex(&$0) }
         guard let address, let user else { return nil }

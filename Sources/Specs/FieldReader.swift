@@ -47,11 +47,21 @@ struct FieldReader {
     private func qualified(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The raw node of `key`, nil when absent or null.
+    ///
+    /// A key written with no value (`state:`, `installer: ~`) is an error, not
+    /// "use the default": the author meant something, and guessing what
+    /// (default? remove?) would apply a spec nobody wrote. Remove the key to
+    /// get the default.
     mutating func node(_ key: String, required: Bool = false) -> YAMLNode? {
         asked.insert(key)
         sink.noteField(Self.genericPath(qualified(key)))
-        guard let entry = entries.first(where: { $0.key == key }), !entry.value.isNull else {
+        guard let entry = entries.first(where: { $0.key == key }) else {
             if required { sink.error(location, "\(qualified(key)) is required") }
+            return nil
+        }
+        if entry.value.isNull {
+            sink.error(entry.value.isEmptyText ? entry.keyLocation : entry.value.location,
+                       "\(qualified(key)) has no value (null); give a value, or remove the key to use the default")
             return nil
         }
         return entry.value
@@ -61,8 +71,9 @@ struct FieldReader {
         entries.first { $0.key == key }?.keyLocation
     }
 
+    /// Whether `key` is written at all (even as null: `node` reports that).
     mutating func has(_ key: String) -> Bool {
-        entries.contains { $0.key == key && !$0.value.isNull }
+        entries.contains { $0.key == key }
     }
 
     mutating func string(_ key: String, required: Bool = false) -> Located<String>? {
@@ -70,9 +81,15 @@ struct FieldReader {
         return Self.scalarText(node, name: qualified(key), sink: sink)
     }
 
+    /// A scalar's text. Null and blank (`""`, `"  "`) are errors: every string
+    /// field of a spec names something, and an empty name is never meant.
     static func scalarText(_ node: YAMLNode, name: String, sink: DiagnosticSink) -> Located<String>? {
-        guard case .scalar(let text, _, let location) = node else {
+        guard case .scalar(let text, _, let location) = node, !node.isNull else {
             sink.error(node.location, "\(name) must be a string, found \(node.kindName)")
+            return nil
+        }
+        if text.allSatisfy(\.isWhitespace) {
+            sink.error(location, "\(name) must not be empty")
             return nil
         }
         return Located(text, at: location)
@@ -178,3 +195,12 @@ struct FieldReader {
     }
 }
 
+
+private extension YAMLNode {
+    /// `key:` with nothing after it: libyaml marks such an empty scalar where the
+    /// next token starts, so errors about it point at the key instead.
+    var isEmptyText: Bool {
+        if case .scalar("", _, _) = self { return true }
+        return false
+    }
+}

@@ -44,6 +44,68 @@ public enum Rules {
         return nil
     }
 
+    /// A host name (RFC 1123 labels: letters, digits, inner hyphens, 1–63
+    /// characters each, 253 in all), an IPv4 address or an IPv6 literal
+    /// (without brackets; the port is a separate field). Nothing else: the
+    /// address reaches ssh-style tooling and logs, and one starting with `-`
+    /// could be read as an option.
+    public static func checkHostAddress(_ s: String) -> String? {
+        let bad = "'\(s)' is not a host name, IPv4 address or IPv6 address"
+        if s.hasPrefix("-") { return "'\(s)' must not start with '-'" }
+        if s.contains(":") { return isIPv6(s) ? nil : bad }
+        let name = s.hasSuffix(".") ? String(s.dropLast()) : s
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard !name.isEmpty, name.utf8.count <= 253 else { return bad }
+        // All-numeric dotted text is an IPv4 address or nothing: 10.0.0.300
+        // must not pass as a host name.
+        if labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) {
+            return isIPv4(s) ? nil : bad
+        }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+        for label in labels {
+            guard (1...63).contains(label.count), label.allSatisfy({ allowed.contains($0) }),
+                  label.first != "-", label.last != "-" else { return bad }
+        }
+        return nil
+    }
+
+    static func isIPv4(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in
+            (1...3).contains(p.count) && p.allSatisfy { $0.isASCII && $0.isNumber }
+                && Int(p)! <= 255 && (p.count == 1 || p.first != "0")
+        }
+    }
+
+    /// RFC 4291 text form: up to 8 groups of 1–4 hex digits, one `::`, an
+    /// optional trailing dotted IPv4; a zone (`%eth0`) of letters and digits.
+    static func isIPv6(_ s: String) -> Bool {
+        var address = Substring(s)
+        if let percent = address.firstIndex(of: "%") {
+            let zone = address[address.index(after: percent)...]
+            guard !zone.isEmpty, zone.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") })
+            else { return false }
+            address = address[..<percent]
+        }
+        let gaps = address.ranges(of: "::")
+        guard gaps.count <= 1 else { return false }
+        let halves = gaps.first.map { [address[..<$0.lowerBound], address[$0.upperBound...]] } ?? [address]
+        var groups = 0
+        for (h, half) in halves.enumerated() where !half.isEmpty {
+            let parts = half.split(separator: ":", omittingEmptySubsequences: false)
+            for (i, part) in parts.enumerated() {
+                if h == halves.count - 1, i == parts.count - 1, part.contains(".") {
+                    guard isIPv4(String(part)) else { return false }
+                    groups += 2
+                } else {
+                    guard (1...4).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return false }
+                    groups += 1
+                }
+            }
+        }
+        return halves.count == 2 ? groups <= 7 : groups == 8
+    }
+
     /// Absolute, normalized: starts with '/', no empty, '.' or '..' segments,
     /// no trailing '/', no control characters.
     public static func checkAbsolutePath(_ s: String) -> String? {

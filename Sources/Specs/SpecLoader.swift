@@ -13,8 +13,8 @@ public struct LoadResult: Sendable {
 /// Loads a directory tree of `*.yaml`/`*.yml` files, several documents each.
 ///
 /// Hidden files and directories (`.git`, `.github`, …) are skipped. Symbolic
-/// links are never followed out of the tree: a link that resolves outside
-/// the root is reported, not read.
+/// links (to files or directories) are never followed out of the tree: a
+/// link that resolves outside the root is reported, not read.
 public struct SpecLoader: Sendable {
     public var limits = YAMLLimits()
     public init() {}
@@ -65,9 +65,14 @@ public struct SpecLoader: Sendable {
     }
 
     /// Relative paths of the YAML files, sorted so that loading is deterministic.
+    ///
+    /// A symbolic link is judged by where it resolves, like a file: inside the
+    /// repository it is read (a linked directory is walked under the link's
+    /// name), outside it is an error. A directory link that leads back to a
+    /// directory being walked is an error too (it would never end).
     private func yamlFiles(under root: URL, sink: DiagnosticSink) -> [String] {
         var found: [String] = []
-        func walk(_ relative: String) {
+        func walk(_ relative: String, chain: [String]) {
             let dir = relative.isEmpty ? root : root.appendingPathComponent(relative)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
             for name in names.sorted() where !name.hasPrefix(".") {
@@ -77,18 +82,35 @@ public struct SpecLoader: Sendable {
                 guard lstat(url.path, &info) == 0 else { continue }
                 let isYAML = name.hasSuffix(".yaml") || name.hasSuffix(".yml")
                 switch info.st_mode & S_IFMT {
-                case S_IFDIR: walk(rel)
+                case S_IFDIR: walk(rel, chain: chain + [url.resolvingSymlinksInPath().path])
                 case S_IFREG where isYAML: found.append(rel)
-                case S_IFLNK where isYAML:
-                    if Self.resolveInside(root: root, relative: rel) != nil { found.append(rel) } else {
-                        sink.error(SourceLocation(file: rel, line: 1, column: 1),
-                                   "symbolic link points outside the repository; not read")
+                case S_IFLNK:
+                    var target = stat()
+                    let isDirectory = stat(url.path, &target) == 0 && target.st_mode & S_IFMT == S_IFDIR
+                    guard isYAML || isDirectory else { continue }  // links to other files are not specs
+                    let at = SourceLocation(file: rel, line: 1, column: 1)
+                    if isDirectory && url.resolvingSymlinksInPath().standardizedFileURL.path == root.path {
+                        sink.error(at, "symbolic link leads back to a directory that contains it; not read")
+                        continue
                     }
-                default: break  // symlinked directories are not followed
+                    guard let resolved = Self.resolveInside(root: root, relative: rel) else {
+                        sink.error(at, "symbolic link points outside the repository; not read")
+                        continue
+                    }
+                    guard isDirectory else { found.append(rel); continue }
+                    let real = resolved.path
+                    if chain.contains(where: { $0 == real || $0.hasPrefix(real + "/") }) {
+                        sink.error(at, "symbolic link leads back to a directory that contains it; not read")
+                    } else if chain.count > limits.maxDepth {
+                        sink.error(at, "directories nested deeper than \(limits.maxDepth) through symbolic links; not read")
+                    } else {
+                        walk(rel, chain: chain + [real])
+                    }
+                default: break
                 }
             }
         }
-        walk("")
+        walk("", chain: [root.path])
         return found
     }
 

@@ -12,7 +12,7 @@ struct Hosts: AsyncParsableCommand {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Connect to every Host and print its OS, python3, systemd, sudo and round-trip time.",
-            discussion: "Changes nothing. Exits 1 if any host cannot be reached, naming the reason.")
+            discussion: "Changes nothing. Exits 1 if any host cannot be reached, or cannot be used by apply (become: sudo where sudo needs a password), naming the host and the reason.")
 
         @OptionGroup var repository: RepositoryOptions
 
@@ -64,6 +64,10 @@ struct Hosts: AsyncParsableCommand {
                 case .success(let f)?:
                     rows.append([host.name, f.os, f.python3 ?? "none", f.systemd ? "yes" : "no", f.sudo,
                                  milliseconds(f.connectTime), milliseconds(f.roundTrip)])
+                    // Reachable is not enough: a host apply cannot use fails the check.
+                    if let problem = HostCheck.problem(f, become: host.become, user: host.user) {
+                        failures.append("\(host.name): \(problem)")
+                    }
                 case .failure(let error)?:
                     rows.append([host.name, "-", "-", "-", "-", "-", "-"])
                     failures.append("\(host.name): \(error)")

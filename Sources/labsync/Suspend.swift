@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Reconciler
 
 struct Suspend: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct Suspend: ParsableCommand {
         let directory = stateDirectoryURL(stateDirectory)
         let file = DaemonConfiguration.suspendFile(in: directory)
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try StateDirectory.prepare(directory)
             let text = (reason ?? "suspended by \(ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())") at \(Date().formatted(.iso8601))") + "\n"
             try Data(text.utf8).write(to: file, options: .atomic)
         } catch {

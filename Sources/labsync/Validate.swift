@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reconciler
 import Specs
 
 struct Validate: AsyncParsableCommand {
@@ -32,6 +33,7 @@ struct Validate: AsyncParsableCommand {
             throw ExitCode.failure
         }
         if checkIndex {
+            try StateDirectory.prepare(repository.resolvedStateDirectory)  // the index cache lives there
             let problems = await PackageCheck.run(result.specs, stateDirectory: repository.resolvedStateDirectory)
             for problem in problems { printError(problem.description) }
             guard problems.isEmpty else {

@@ -66,14 +66,17 @@ import Testing
         let host = InMemoryTransport()
         await host.on(RemoteCommand("slow"), .init([.wait(.milliseconds(300)), .stdout(Array("slow\n".utf8))], .exit(0)))
         await host.on(RemoteCommand("fast"), .exit(0, stdout: "fast\n"))
+        // Output is recorded while a command holds its turn (after `run`
+        // returns, the next command may already have run: no order there).
         let finished = LockedArray<String>()
+        let record: @Sendable (OutputLine) -> Void = { finished.append($0.text) }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { finished.append(try await host.run(RemoteCommand("slow")).stdoutText) }
+            group.addTask { _ = try await host.run(RemoteCommand("slow"), timeout: nil, onOutput: record) }
             // Started after "slow" has taken its turn.
             while await host.commands.isEmpty { await Task.yield() }
-            group.addTask { finished.append(try await host.run(RemoteCommand("fast")).stdoutText) }
+            group.addTask { _ = try await host.run(RemoteCommand("fast"), timeout: nil, onOutput: record) }
             try await group.waitForAll()
         }
-        #expect(finished.values == ["slow\n", "fast\n"])
+        #expect(finished.values == ["slow", "fast"])
     }
 }

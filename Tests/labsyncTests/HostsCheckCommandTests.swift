@@ -45,6 +45,21 @@ import Testing
         #expect(row.range(of: #"\b3\.\d+\.\d+\b"#, options: .regularExpression) != nil, "python3 version in \(row)")
     }
 
+    /// Reachable, but `become: sudo` with a sudo that asks for a password:
+    /// apply would fail there, so the check fails, naming the host and why.
+    @Test func sudoNeedingAPasswordFailsTheCheck() async throws {
+        let server = try await SSHServer.start()
+        defer { server.stop() }
+        let dir = try repo(specs(port: server.port, keys: server.hostKeyLines, identity: server.clientKeys.ed25519,
+                                 user: SSHServer.noPasswordSudoUser))
+        defer { GitFixture.removeTree(dir) }
+        let result = try await LabsyncBinary.runAsync(["hosts", "check", "--repo", dir.path, "--state-dir", dir.path + "/state"])
+        #expect(result.status == 1, "\(result.stdoutText)")
+        #expect(result.stdoutText.contains("password-required"), "\(result.stdoutText)")
+        #expect(result.stderrText.contains("error: loopback: become: sudo, but sudo asks \(SSHServer.noPasswordSudoUser) for a password"),
+                "\(result.stderrText)")
+    }
+
     @Test func closedPortFailsWithTheReason() async throws {
         let port = try SSHServer.freePort()  // nothing listens there
         let dir = try repo(specs(port: port, keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"],

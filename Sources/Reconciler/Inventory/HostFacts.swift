@@ -32,6 +32,24 @@ public enum HostCheck {
         else echo sudo=password-required; fi
         """
 
+    /// Why apply could not use a host with these facts, or nil. A `become:
+    /// sudo` host must let the user run sudo without a password: apply runs
+    /// `sudo -n`, which fails at once rather than wait for a prompt nobody
+    /// answers, so such a host would fail on the first step.
+    public static func problem(_ facts: HostFacts, become: BecomeMethod, user: String) -> String? {
+        guard become == .sudo else { return nil }
+        switch facts.sudo {
+        case "root", "passwordless": return nil
+        case "password-required":
+            return "become: sudo, but sudo asks \(user) for a password (sudo -n fails); apply cannot use this host. "
+                + "Give \(user) a NOPASSWD sudo rule, or connect as root"
+        case "missing":
+            return "become: sudo, but sudo is not installed on the host; apply cannot use this host"
+        default:
+            return "become: sudo, but whether sudo works could not be told (\(TextEscaping.visible(facts.sudo)))"
+        }
+    }
+
     /// Connects (through `transport`) and reads the facts. Errors are the
     /// transport's (`RemoteError`: connect, host key, authentication, …).
     public static func check(_ transport: any Transport) async throws -> HostFacts {

@@ -23,11 +23,6 @@ public struct InventoryOptions: Sendable {
     }
 }
 
-/// `~/x` → `$HOME/x`; other paths unchanged.
-public func expandHome(_ path: String) -> String {
-    guard path == "~" || path.hasPrefix("~/") else { return path }
-    return FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst(1)
-}
 
 public enum Inventory {
     /// The endpoint for a Host spec. Pinned `hostKeys` win; else the Host's

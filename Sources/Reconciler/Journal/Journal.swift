@@ -133,7 +133,8 @@ public final class Journal: Sendable {
         self.path = path
         redactor = Redactor(secrets: secrets)
         do {
-            try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+            try StateDirectory.prepare(stateDirectory)
+            try StateDirectory.prepareDatabaseFile(path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in

@@ -4,6 +4,7 @@
 import Drivers
 import Foundation
 import Remote
+import Specs
 
 public enum PlanFormat: String, Sendable, CaseIterable {
     case text, markdown, json
@@ -36,45 +37,48 @@ extension Plan {
         var out: [String] = []
         let hostsWithSteps = Set(steps.map(\.host)).sorted()
         for host in hostsWithSteps {
-            out.append("Host \(host):")
+            out.append("Host \(esc(host)):")
             for step in steps where step.host == host {
-                out.append("  \(step.action.symbol) \(step.action.rawValue) \(step.resource)")
-                if !step.packages.isEmpty { out.append("      packages: \(step.packages.joined(separator: ", "))") }
-                out.append("      reason: \(step.reason)")
+                out.append("  \(step.action.symbol) \(step.action.rawValue) \(esc(step.resource))")
+                if !step.packages.isEmpty { out.append("      packages: \(step.packages.map(esc).joined(separator: ", "))") }
+                out.append("      reason: \(esc(step.reason))")
             }
             out.append("")
         }
         if !drift.isEmpty {
             out.append("Drift (changed on the host, not in the specs):")
             for item in drift {
-                out.append("  ! \(item.host) \(item.resource): \(item.kind.rawValue) \(item.package): \(item.detail)")
+                out.append("  ! \(esc(item.host)) \(esc(item.resource)): \(item.kind.rawValue) \(esc(item.package)): \(esc(item.detail))")
             }
             out.append("")
         }
         if !unmanaged.isEmpty {
             out.append("Unmanaged (found, left alone):")
             for item in unmanaged {
-                out.append("  ? \(item.host) \(item.path) (\(unmanagedFacts(item))): \(item.kind.rawValue): \(item.detail)")
+                out.append("  ? \(esc(item.host)) \(esc(item.path)) (\(unmanagedFacts(item))): \(item.kind.rawValue): \(esc(item.detail))")
             }
             out.append("")
         }
         if !errors.isEmpty {
             out.append("Errors (nothing planned for these):")
-            for error in errors { out.append("  x \(error.host) \(error.resource): \(error.message)") }
+            for error in errors { out.append("  x \(esc(error.host)) \(esc(error.resource)): \(esc(error.message))") }
             out.append("")
         }
         out.append(summaryLine)
         return out.joined(separator: "\n") + "\n"
     }
 
-    func unmanagedFacts(_ item: UnmanagedItem) -> String { item.summary }
+    /// The driver's summary of an unmanaged item, from the host: escaped.
+    func unmanagedFacts(_ item: UnmanagedItem, markdown: Bool = false) -> String {
+        markdown ? escapeMarkdown(item.summary) : esc(item.summary)
+    }
 
     // MARK: Markdown
 
     public func renderMarkdown() -> String {
         var out: [String] = []
         var headline = "**\(summaryLine)**"
-        if let revision { headline += " Revision `\(revision)`." }
+        if let revision { headline += " Revision \(TextEscaping.codeSpan(revision))." }
         out.append(headline)
         var notes: [String] = []
         if !drift.isEmpty { notes.append("\(drift.count) drift item\(drift.count == 1 ? "" : "s")") }
@@ -84,7 +88,7 @@ extension Plan {
 
         for host in hostNames {
             out.append("")
-            out.append("### Host `\(host)`")
+            out.append("### Host \(TextEscaping.codeSpan(host))")
             let indices = steps.indices.filter { steps[$0].host == host }
             if !indices.isEmpty {
                 out.append("")
@@ -92,21 +96,23 @@ extension Plan {
                 out.append("|---|---|---|---|")
                 for i in indices {
                     let s = steps[i]
-                    let packages = s.packages.map { "`\($0)`" }.joined(separator: " ")
-                    out.append("| `\(s.action.symbol)` | \(s.action.rawValue) | \(s.resource) | \(packages) |")
+                    let packages = s.packages.map { TextEscaping.codeSpan($0, inTable: true) }.joined(separator: " ")
+                    out.append("| `\(s.action.symbol)` | \(s.action.rawValue) | \(escapeMarkdown(s.resource)) | \(packages) |")
                 }
                 out.append("")
                 out.append("<details><summary>Step details</summary>")
                 out.append("")
                 for i in indices {
                     let s = steps[i]
-                    out.append("- `\(s.action.symbol) \(s.action.rawValue)` \(s.resource): \(escapeMarkdown(s.reason))")
+                    out.append("- `\(s.action.symbol) \(s.action.rawValue)` \(escapeMarkdown(s.resource)): \(escapeMarkdown(s.reason))")
                     if i < work.count, !work[i].commands.isEmpty {
                         out.append("")
-                        out.append("  ```sh")
+                        // A fence longer than any backtick run in the commands: nothing in them can close it.
+                        let fence = TextEscaping.codeFence(for: work[i].commands.map(\.shellLine).joined())
+                        out.append("  \(fence)sh")
                         for command in work[i].commands { out.append("  " + command.shellLine.replacing("\n", with: "\n  ")) }
-                        if let path = work[i].markerPath { out.append("  # then write \(path)") }
-                        out.append("  ```")
+                        if let path = work[i].markerPath { out.append("  # then write \(esc(path))") }
+                        out.append("  \(fence)")
                     }
                 }
                 out.append("")
@@ -118,27 +124,25 @@ extension Plan {
                 out += ["", title, ""] + items.map { "- " + $0 }
             }
             section("**Drift**", drift.filter { $0.host == host }.map {
-                "\($0.resource): \($0.kind.rawValue) `\($0.package)`: \(escapeMarkdown($0.detail))"
+                "\(escapeMarkdown($0.resource)): \($0.kind.rawValue) \(TextEscaping.codeSpan($0.package)): \(escapeMarkdown($0.detail))"
             })
             section("**Unmanaged venvs** (left alone)", unmanaged.filter { $0.host == host }.map {
-                "`\($0.path)` (\(unmanagedFacts($0))): \($0.kind.rawValue): \(escapeMarkdown($0.detail))"
+                "\(TextEscaping.codeSpan($0.path)) (\(unmanagedFacts($0, markdown: true))): \($0.kind.rawValue): \(escapeMarkdown($0.detail))"
             })
             section("**Errors**", errors.filter { $0.host == host }.map {
-                "\($0.resource): \(escapeMarkdown($0.message))"
+                "\(escapeMarkdown($0.resource)): \(escapeMarkdown($0.message))"
             })
         }
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// Keeps spec-provided text from turning into Markdown/HTML in a PR comment.
-    func escapeMarkdown(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            if "\\`*_[]<>|#".contains(c) { out.append("\\") }
-            out.append(c)
-        }
-        return out
-    }
+    /// Keeps spec- and host-provided text from turning into Markdown/HTML, a
+    /// new line, or the end of the `<details>` block in a PR comment.
+    func escapeMarkdown(_ text: String) -> String { TextEscaping.markdown(text) }
+
+    /// Text plans: control characters as escapes, so a value cannot start a
+    /// line of its own (a forged step).
+    func esc(_ text: String) -> String { TextEscaping.visible(text) }
 
     // MARK: JSON
 

@@ -69,6 +69,10 @@ extension LibGit2 {
         }
         let cache = source.cacheDirectory.standardizedFileURL
         let mirrorPath = cache.appendingPathComponent("mirrors/\(try sha1Hex(of: source.url))").path
+        // The cache sits in the state directory: created (or tightened) 0700 first.
+        do { try StateDirectory.prepare(cache.deletingLastPathComponent()) } catch {
+            throw SourceError(kind: .git, message: error.description)
+        }
         try createDirectory(cache.appendingPathComponent("mirrors").path)
         try createDirectory(cache.appendingPathComponent("trees").path)
 

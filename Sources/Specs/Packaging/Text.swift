@@ -92,23 +92,8 @@ func parseInt(_ digits: ArraySlice<UInt8>) -> Int? {
     return n
 }
 
-/// Python `repr()`-like quoting for error messages.
+/// Python `repr()`-like quoting for error messages; control characters are
+/// escaped by the same rule as every other diagnostic (`TextEscaping`).
 func quoted(_ s: some StringProtocol) -> String {
-    var out = "'"
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "'": out += "\\'"
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "'"
+    "'" + TextEscaping.visible(s).replacing("'", with: "\\'") + "'"
 }
