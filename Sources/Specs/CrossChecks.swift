@@ -7,9 +7,26 @@ struct CrossChecks {
     func run() {
         uniqueNames(specs.hosts.map(\.metadata), kind: .host)
         uniqueNames(specs.environments.map(\.metadata), kind: .pythonEnvironment)
-        uniqueNames(specs.hubs.map(\.metadata), kind: .jupyterHub)
+        // Host and Kubernetes hubs share one name space: both are kind JupyterHub.
+        uniqueNames((specs.hubs.map(\.metadata) + specs.kubernetesHubs.map(\.metadata)).sorted { $0.location < $1.location },
+                    kind: .jupyterHub)
         environments()
         hubs()
+        kubernetesHubs()
+    }
+
+    /// Two hubs cannot be the same Helm release in the same namespace: their
+    /// rendered files would overwrite each other.
+    private func kubernetesHubs() {
+        var first: [String: SourceLocation] = [:]
+        for hub in specs.kubernetesHubs {
+            let key = "\(hub.kubernetes.namespace.value)/\(hub.kubernetes.release.value)"
+            if let earlier = first[key] {
+                sink.error(hub.kubernetes.release.location, "release '\(key)' is already used by another JupyterHub (at \(earlier))")
+            } else {
+                first[key] = hub.kubernetes.release.location
+            }
+        }
     }
 
     private func uniqueNames(_ all: [Metadata], kind: SpecKind) {

@@ -185,6 +185,8 @@ public struct SpecSet: Sendable {
     public var hosts: [HostSpec] = []
     public var environments: [PythonEnvironmentSpec] = []
     public var hubs: [JupyterHubSpec] = []
+    /// JupyterHubs with `spec.kubernetes` instead of `host` (rendered for Flux, not run on a host).
+    public var kubernetesHubs: [KubernetesHubSpec] = []
     public init() {}
 
     public func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }
@@ -202,5 +204,6 @@ public struct SpecSet: Sendable {
     public var summary: String {
         func n(_ count: Int, _ one: String, _ many: String) -> String { "\(count) \(count == 1 ? one : many)" }
         return "\(n(hosts.count, "host", "hosts")), \(n(environments.count, "environment", "environments")), \(n(hubs.count, "hub", "hubs"))"
+            + (kubernetesHubs.isEmpty ? "" : ", \(n(kubernetesHubs.count, "Kubernetes hub", "Kubernetes hubs"))")
     }
 }

@@ -54,6 +54,7 @@ public struct SpecLoader: Sendable {
                         e.requirements += requirementsFileLines(e, root: root, decoder: decoder, sink: sink)
                         specs.environments.append(e)
                     case .hub(let h)?: specs.hubs.append(h)
+                    case .kubernetesHub(let h)?: specs.kubernetesHubs.append(h)
                     case nil: break
                     }
                 }
