@@ -15,16 +15,17 @@ struct CrossChecks {
         kubernetesHubs()
     }
 
-    /// Two hubs cannot be the same Helm release in the same namespace: their
-    /// rendered files would overwrite each other.
+    /// One hub per namespace: each hub's files carry its Namespace, and two
+    /// copies of one object in the directory Flux reads fail its build (and
+    /// two releases would overwrite each other's files if they shared a name).
     private func kubernetesHubs() {
-        var first: [String: SourceLocation] = [:]
+        var first: [String: (hub: String, at: SourceLocation)] = [:]
         for hub in specs.kubernetesHubs {
-            let key = "\(hub.kubernetes.namespace.value)/\(hub.kubernetes.release.value)"
-            if let earlier = first[key] {
-                sink.error(hub.kubernetes.release.location, "release '\(key)' is already used by another JupyterHub (at \(earlier))")
+            let namespace = hub.kubernetes.namespace
+            if let earlier = first[namespace.value] {
+                sink.error(namespace.location, "namespace '\(namespace.value)' already has JupyterHub '\(earlier.hub)' (at \(earlier.at)): one hub per namespace")
             } else {
-                first[key] = hub.kubernetes.release.location
+                first[namespace.value] = (hub.name, namespace.location)
             }
         }
     }

@@ -160,7 +160,7 @@ enum KubernetesFixtures {
         try specText.write(to: dir.appendingPathComponent("env.yaml"), atomically: true, encoding: .utf8)
         specText = specText.replacingOccurrences(of: "{fromEnv: GITLAB_CLIENT_SECRET}", with: "{fromFile: \(secretFile.path)}")
             .replacingOccurrences(of: "name: ml101\n", with: "name: ml101-file\n")
-            .replacingOccurrences(of: "release: ml101-hub", with: "release: ml101-file")
+            .replacingOccurrences(of: "namespace: ml101", with: "namespace: ml101-file")
         try specText.write(to: dir.appendingPathComponent("file.yaml"), atomically: true, encoding: .utf8)
         let result = SpecLoader().load(directory: dir)
         #expect(result.isValid, "\(result.diagnostics.map(\.description))")
@@ -191,6 +191,18 @@ enum KubernetesFixtures {
                 #expect(ch != "\"", "unescaped quote in \(q)")
             }
         }
+    }
+
+    @Test func leavesNameEveryScalarByItsPathForAValuesDiff() {
+        let v = ManifestValue.object([
+            "hub": .object(["loadRoles": .object(["admin": .object(["users": .strings(["a", "b"])])])]),
+            "cull": .object(["timeout": .int(3600)]),
+            "empty": .list([]),
+        ])
+        #expect(v.leaves() == [
+            "hub.loadRoles.admin.users[0]": "\"a\"", "hub.loadRoles.admin.users[1]": "\"b\"",
+            "cull.timeout": "3600", "empty": "[]",
+        ])
     }
 
     @Test func keysAreSortedAndNestedBlocksIndented() {

@@ -106,7 +106,7 @@ import Testing
         #expect(diagnostics.count == 1 && diagnostics.first?.message.contains(message) == true, "\(diagnostics.map(\.description))")
     }
 
-    @Test func twoHubsCannotShareARelease() throws {
+    @Test func twoHubsCannotShareANamespace() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("k8s-dup-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -114,7 +114,7 @@ import Testing
         try Self.base.replacingOccurrences(of: "name: course\n", with: "name: other\n")
             .write(to: dir.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
         let result = SpecLoader().load(directory: dir)
-        #expect(result.diagnostics.map(\.description) == ["b.yaml:8:14: error: release 'course/course-hub' is already used by another JupyterHub (at a.yaml:8:14)"])
+        #expect(result.diagnostics.map(\.description) == ["b.yaml:7:16: error: namespace 'course' already has JupyterHub 'course' (at a.yaml:7:16): one hub per namespace"])
         #expect(result.specs.kubernetesHubs.count == 2 && result.specs.hubs.isEmpty)
     }
 }

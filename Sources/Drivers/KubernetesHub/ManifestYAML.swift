@@ -23,6 +23,27 @@ public indirect enum ManifestValue: Sendable, Hashable {
 
     public static func strings(_ items: [String]) -> ManifestValue { .list(items.map(ManifestValue.string)) }
 
+    /// Every scalar under this value by dotted path (`hub.loadRoles.admin.users[0]`
+    /// → `"alice"`), as the emitter writes it: what a plan's values diff compares.
+    /// Empty maps and lists are leaves too (`{}`, `[]`), so removing the last
+    /// entry still shows.
+    public func leaves(prefix: String = "") -> [String: String] {
+        switch self {
+        case .map(let m) where !m.isEmpty:
+            var out: [String: String] = [:]
+            for (key, value) in m {
+                out.merge(value.leaves(prefix: prefix.isEmpty ? key : "\(prefix).\(key)")) { a, _ in a }
+            }
+            return out
+        case .list(let items) where !items.isEmpty:
+            var out: [String: String] = [:]
+            for (i, value) in items.enumerated() { out.merge(value.leaves(prefix: "\(prefix)[\(i)]")) { a, _ in a } }
+            return out
+        default:
+            return [prefix: ManifestYAML.scalar(self)]
+        }
+    }
+
     public subscript(path: String...) -> ManifestValue? {
         var node: ManifestValue? = self
         for key in path {
@@ -85,7 +106,7 @@ public enum ManifestYAML {
         }
     }
 
-    private static func scalar(_ v: ManifestValue) -> String {
+    static func scalar(_ v: ManifestValue) -> String {
         switch v {
         case .string(let s): quote(s)
         case .int(let n): String(n)
