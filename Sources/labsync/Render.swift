@@ -62,6 +62,12 @@ struct Render: AsyncParsableCommand {
         for r in rendered {
             for file in r.files {
                 let url = root.appendingPathComponent(file.path)
+                // DIR is often a checkout of someone else's repository: a symbolic
+                // link planted inside it must not send labsync's writes elsewhere.
+                if let link = Self.symbolicLink(under: root, relative: file.path) {
+                    printError("\(link): is a symbolic link; refusing to write through it")
+                    throw ExitCode.failure
+                }
                 do {
                     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                     try Data(file.content.utf8).write(to: url, options: .atomic)
@@ -73,5 +79,16 @@ struct Render: AsyncParsableCommand {
             let secret = r.oauthSecret.map { "; needs Secret \($0.namespace)/\($0.name) key \($0.key) (see --secret-template)" } ?? ""
             say("JupyterHub/\(r.hub): wrote \(r.directory)/\(secret)")
         }
+    }
+
+    /// The first component of `relative` under `root` that exists as a symbolic link.
+    static func symbolicLink(under root: URL, relative: String) -> String? {
+        var url = root
+        for component in relative.split(separator: "/") {
+            url.appendPathComponent(String(component))
+            var info = stat()
+            if lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK { return url.path }
+        }
+        return nil
     }
 }

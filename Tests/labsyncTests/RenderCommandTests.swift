@@ -62,6 +62,18 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
     }
 
+    @Test func aSymbolicLinkInTheManifestsDirectoryIsNotWrittenThrough() async throws {
+        let out = try temporaryDirectory()
+        let elsewhere = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: elsewhere) }
+        try FileManager.default.createSymbolicLink(at: out.appendingPathComponent("ml101"), withDestinationURL: elsewhere)
+        let example = root.appendingPathComponent("examples/k8s-course").path
+        let result = try await LabsyncBinary.runAsync(["render", example, "--manifests", out.path])
+        #expect(result.status == 1)
+        #expect(result.stderrText.contains("is a symbolic link; refusing to write through it"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
+    }
+
     @Test func exactlyOneModeIsRequired() async throws {
         let example = root.appendingPathComponent("examples/k8s-course").path
         let neither = try await LabsyncBinary.runAsync(["render", example])
