@@ -28,7 +28,8 @@ into the repository; LABSYNC_THIRD_PARTY overrides the path):
      jupyterhub_config.py does, load in a real `jupyterhub --show-config`
      process; and the real authenticator admits the allowed users and refuses a
      user outside allowed_users (unless allow_all).
-Also: the hostile-strings case parses back to the exact strings of its spec.
+Also: the hostile-strings case parses back to the exact strings of its spec,
+and the golden cases' specs pass labsync's JSON Schema (as check-schemas.py reads it).
 """
 import copy
 import json
@@ -160,6 +161,23 @@ def check_directory(checker, directory, schemas, defaults, hub_inputs):
     errors = list(schemas["values"].iter_errors(merged))
     checker.check(not errors, f"{label} values", f"chart values.schema.yaml: {describe(errors)}")
     hub_inputs.append({"label": label, "values": merged, "user_values": values})
+
+
+def check_case_specs_against_the_json_schema(checker):
+    """The golden cases' specs pass labsync's own JSON Schema too (the editor's view),
+    with check-schemas.py's loader and typing, so both agree on what a Kubernetes hub is."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_schemas", ROOT / "scripts" / "check-schemas.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    schemas, registry = module.load_schemas(module.Checker())
+    validation = module.Validation(schemas, registry)
+    for path in sorted(FIXTURES.glob("cases/*/specs/*.yaml")):
+        for index, document in enumerate(module.load_documents(path)):
+            errors = validation.errors(document)
+            checker.check(not errors, f"{path.relative_to(ROOT)} document {index + 1}",
+                          "; ".join(module.describe(e) for e in errors))
 
 
 def check_hostile_strings(checker):
@@ -315,6 +333,7 @@ def main():
     for directory in directories:
         check_directory(checker, directory, schemas, defaults, hub_inputs)
     check_hostile_strings(checker)
+    check_case_specs_against_the_json_schema(checker)
 
     if checker.check(HUBCHECK.is_file(), str(HUBCHECK), "missing: run make deps"):
         result = subprocess.run([str(HUBCHECK), __file__, "--hubcheck"], input=json.dumps(hub_inputs),
