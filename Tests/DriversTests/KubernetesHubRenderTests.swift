@@ -139,9 +139,9 @@ enum KubernetesFixtures {
         #expect(release.contains("targetPath: \"hub.config.GitLabOAuthenticator.client_secret\""))
         #expect(release.contains("name: \"ml101-hub-oauth-client\""))
         #expect(release.contains("mode: \"enabled\""))
-        #expect(secret.kubectlCommand == #"kubectl create secret generic 'ml101-hub-oauth-client' --namespace 'ml101' '--from-literal=client-secret='"${GITLAB_CLIENT_SECRET:?set GITLAB_CLIENT_SECRET to the OAuth client secret}" --dry-run=client -o yaml"#)
+        #expect(secret.kubectlCommand == #"kubectl create secret generic 'ml101-hub-oauth-client' --namespace 'ml101' '--from-literal=client-secret='"\"${GITLAB_CLIENT_SECRET:?set GITLAB_CLIENT_SECRET to the OAuth client secret}\"" --dry-run=client -o yaml"#)
         let fromFile = OAuthSecretRequirement(namespace: "n", name: "s", key: "k", source: .fromFile("/run/it's"))
-        #expect(fromFile.kubectlCommand.contains(#""$(cat '/run/it'\''s')""#))
+        #expect(fromFile.kubectlCommand.contains(#""\"$(cat '/run/it'\''s')\"""#))
     }
 
     /// Canary: the secret's value, present in the environment and in the file

@@ -45,11 +45,12 @@ import Testing
         #expect(result.stdoutText.contains("kubectl create secret generic 'ml101-hub-oauth-client' --namespace 'ml101'"))
         #expect(result.stdoutText.contains("${GITLAB_CLIENT_SECRET:?"))
         #expect(result.stdoutText.contains("--dry-run=client -o yaml"))
-        // The printed command, run by a shell, expands the variable: the Secret holds the value.
+        // The printed command, run by a shell, expands the variable: the Secret holds
+        // the value in double quotes, which Flux's targetPath strips and keeps a string.
         let line = try #require(result.stdoutText.split(separator: "\n").first { $0.hasPrefix("kubectl ") })
         let echoed = try Spawn.run(["/bin/sh", "-c", "kubectl() { printf '%s\\n' \"$@\"; }; " + line],
                                    env: ["GITLAB_CLIENT_SECRET": canary, "PATH": "/usr/bin:/bin"])
-        #expect(echoed.stdoutText.split(separator: "\n").contains("--from-literal=client-secret=\(canary)"[...]))
+        #expect(echoed.stdoutText.split(separator: "\n").contains("--from-literal=client-secret=\"\(canary)\""[...]))
     }
 
     @Test func invalidSpecsWriteNothing() async throws {

@@ -45,12 +45,14 @@ public struct OAuthSecretRequirement: Sendable, Hashable {
     /// `kubectl create secret generic … --dry-run=client -o yaml`: prints the
     /// Secret for `kubectl apply -f -`, kubeseal or sops. The value is a shell
     /// expansion of the spec's reference (the variable, or the file read by
-    /// `cat`), never the value itself.
+    /// `cat`), never the value itself. It is stored inside double quotes:
+    /// Flux sets a `targetPath` value as a string only when it is quoted, and
+    /// type-coerces it otherwise (an all-digit secret would become a number).
     public var kubectlCommand: String {
         let value: String
         switch source {
-        case .fromEnv(let variable): value = "\"${\(variable):?set \(variable) to the OAuth client secret}\""
-        case .fromFile(let path): value = "\"$(cat \(ShellQuote.quote(path)))\""
+        case .fromEnv(let variable): value = "\"\\\"${\(variable):?set \(variable) to the OAuth client secret}\\\"\""
+        case .fromFile(let path): value = "\"\\\"$(cat \(ShellQuote.quote(path)))\\\"\""
         }
         return ["kubectl", "create", "secret", "generic", ShellQuote.quote(name),
                 "--namespace", ShellQuote.quote(namespace),
