@@ -18,7 +18,15 @@ HUB_WHEELS := 'jupyterhub>=5,<6' jupyterlab 'oauthenticator>=16' jupyterhub-idle
 # r-base-dev) and the R driver's integration tests (IRkernel, remotes).
 R_APT := r-base-core r-base-dev r-cran-irkernel r-cran-remotes
 
-.PHONY: deps build debug build-tests test test-unit test-unit-isolated test-integration test-e2e test-python test-r lint demo bench clean
+# Kubernetes hubs (scripts/check-k8s.py): Kubernetes' schemas for the Namespace
+# (shipped inside kubernetes-validate, used offline) in the tools venv, and the
+# real JupyterHub, oauthenticator and KubeSpawner in a venv of their own, for
+# trait introspection and a `jupyterhub --show-config` of the assembled config.
+K8S_PY_TOOLS := kubernetes-validate==1.37.0
+HUBCHECK := .tools/hubcheck
+HUBCHECK_PACKAGES := jupyterhub==5.5.4 oauthenticator==17.4.0 jupyterhub-kubespawner==7.1.0
+
+.PHONY: deps build debug build-tests test test-unit test-unit-isolated test-integration test-e2e test-python test-r test-k8s lint demo bench clean
 
 # Installs the Debian packages of $(1) that are missing, with apt-get options $(2).
 define apt_install
@@ -34,7 +42,7 @@ endef
 
 # Idempotent: installs only what is missing. R without its Recommends: they
 # would add hundreds of r-cran-* packages that no test uses.
-deps: $(TOOLS)/.done $(HUB_WHEELHOUSE)/.done
+deps: $(TOOLS)/.done $(TOOLS)/.k8s-done $(HUBCHECK)/.done $(HUB_WHEELHOUSE)/.done
 	$(call apt_install,$(APT_PACKAGES) $(HUB_APT),)
 	$(call apt_install,$(R_APT),--no-install-recommends)
 
@@ -47,6 +55,15 @@ $(TOOLS)/.done:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv python3-pip; }
 	/usr/bin/python3 -m venv $(TOOLS)
 	$(PY) -m pip install -q $(PY_TOOLS)
+	touch $@
+
+$(TOOLS)/.k8s-done: $(TOOLS)/.done
+	$(PY) -m pip install -q $(K8S_PY_TOOLS)
+	touch $@
+
+$(HUBCHECK)/.done: $(TOOLS)/.done
+	/usr/bin/python3 -m venv $(HUBCHECK)
+	$(HUBCHECK)/bin/python -m pip install -q $(HUBCHECK_PACKAGES)
 	touch $@
 
 $(HUB_WHEELHOUSE)/.done: $(TOOLS)/.done
@@ -79,6 +96,12 @@ build-tests: deps
 test-python: deps
 	$(PY) scripts/gen-pep440-cases.py Tests/SpecsTests/Fixtures/pep440-cases.json
 	$(PY) scripts/check-schemas.py
+	$(PY) scripts/check-k8s.py
+
+# A live check against a real cluster, only where KUBECONFIG names one; the
+# tests above use no cluster and fake none.
+test-k8s:
+	scripts/test-k8s.sh
 
 # The R version comparator is checked against the R installed, not a frozen file.
 test-r: deps

@@ -7,11 +7,29 @@ struct CrossChecks {
     func run() {
         uniqueNames(specs.hosts.map(\.metadata), kind: .host)
         uniqueNames(specs.environments.map(\.metadata), kind: .pythonEnvironment)
-        uniqueNames(specs.hubs.map(\.metadata), kind: .jupyterHub)
+        // Host and Kubernetes hubs share one name space: both are kind JupyterHub.
+        uniqueNames((specs.hubs.map(\.metadata) + specs.kubernetesHubs.map(\.metadata)).sorted { $0.location < $1.location },
+                    kind: .jupyterHub)
         uniqueNames(specs.rEnvironments.map(\.metadata), kind: .rEnvironment)
         environments()
         rEnvironments()
         hubs()
+        kubernetesHubs()
+    }
+
+    /// One hub per namespace: each hub's files carry its Namespace, and two
+    /// copies of one object in the directory Flux reads fail its build (and
+    /// two releases would overwrite each other's files if they shared a name).
+    private func kubernetesHubs() {
+        var first: [String: (hub: String, at: SourceLocation)] = [:]
+        for hub in specs.kubernetesHubs {
+            let namespace = hub.kubernetes.namespace
+            if let earlier = first[namespace.value] {
+                sink.error(namespace.location, "namespace '\(namespace.value)' already has JupyterHub '\(earlier.hub)' (at \(earlier.at)): one hub per namespace")
+            } else {
+                first[namespace.value] = (hub.name, namespace.location)
+            }
+        }
     }
 
     private func uniqueNames(_ all: [Metadata], kind: SpecKind) {

@@ -4,6 +4,7 @@ enum SpecDocument {
     case environment(PythonEnvironmentSpec)
     case hub(JupyterHubSpec)
     case rEnvironment(REnvironmentSpec)
+    case kubernetesHub(KubernetesHubSpec)
 }
 
 /// Turns one YAML document into a typed spec, reporting every problem it
@@ -31,7 +32,10 @@ struct DocumentDecoder {
             switch kind.value {
             case .host: readHost(&spec, metadata).map(SpecDocument.host)
             case .pythonEnvironment: readEnvironment(&spec, metadata).map(SpecDocument.environment)
-            case .jupyterHub: readHub(&spec, metadata).map(SpecDocument.hub)
+            case .jupyterHub:
+                // `kubernetes` instead of `host`: a hub on a cluster, its own type (KubernetesHub.swift).
+                spec.has("kubernetes") ? readKubernetesHub(&spec, metadata).map(SpecDocument.kubernetesHub)
+                    : readHub(&spec, metadata).map(SpecDocument.hub)
             case .rEnvironment: readREnvironment(&spec, metadata).map(SpecDocument.rEnvironment)
             }
         } ?? nil
@@ -245,12 +249,7 @@ struct DocumentDecoder {
         let removedUsers = r.choice("removedUsers", RemovedUserPolicy.self)
         let kernels = r.stringList("kernels")
         for k in kernels { if let problem = Rules.checkName(k.value) { sink.error(k.location, "spec.kernels: \(problem)") } }
-        let culling: IdleCulling? = r.object("idleCulling") { c in
-            let timeout = readDuration(&c, "timeout", required: true)
-            let every = readDuration(&c, "every")
-            let maxAge = readDuration(&c, "maxAge")
-            return timeout.map { IdleCulling(timeoutSeconds: $0, everySeconds: every, maxAgeSeconds: maxAge) }
-        }
+        let culling: IdleCulling? = r.object("idleCulling") { readIdleCulling(&$0) }
         let https: HTTPSSettings? = r.object("https") { h in readHTTPS(&h) }
         var mode = "0700"
         if let given = r.string("homeDirectoryMode") {
@@ -259,15 +258,7 @@ struct DocumentDecoder {
                 sink.error(given.location, "spec.homeDirectoryMode must be an octal mode such as \"0700\", found '\(given.value)'")
             }
         }
-        let limits: ResourceLimits? = r.object("limits") { l in
-            let memory = l.string("memory")
-            if let m = memory, !Self.isMemory(m.value) { sink.error(m.location, "spec.limits.memory must look like 512M or 2G") }
-            let cpu = l.string("cpu")
-            if let c = cpu, Double(c.value) == nil || c.value.contains(where: { !$0.isNumber && $0 != "." }) {
-                sink.error(c.location, "spec.limits.cpu must be a number such as 1 or 0.5")
-            }
-            return ResourceLimits(memory: memory?.value, cpu: cpu?.value)
-        }
+        let limits: ResourceLimits? = r.object("limits") { readLimits(&$0) }
         let extraPackages = readRequirements(r.stringList("extraPackages"), field: "spec.extraPackages")
         let extraConfig = r.string("extraConfig")
         let state = r.choice("state", DesiredState.self)
@@ -278,6 +269,23 @@ struct DocumentDecoder {
             users: users, removedUsers: removedUsers?.value ?? .lock, kernels: kernels, idleCulling: culling,
             https: https, homeDirectoryMode: mode, limits: limits, extraPackages: extraPackages,
             extraConfig: extraConfig?.value, state: state?.value ?? .present)
+    }
+
+    func readIdleCulling(_ c: inout FieldReader) -> IdleCulling? {
+        let timeout = readDuration(&c, "timeout", required: true)
+        let every = readDuration(&c, "every")
+        let maxAge = readDuration(&c, "maxAge")
+        return timeout.map { IdleCulling(timeoutSeconds: $0, everySeconds: every, maxAgeSeconds: maxAge) }
+    }
+
+    func readLimits(_ l: inout FieldReader) -> ResourceLimits? {
+        let memory = l.string("memory")
+        if let m = memory, !Self.isMemory(m.value) { sink.error(m.location, "spec.limits.memory must look like 512M or 2G") }
+        let cpu = l.string("cpu")
+        if let c = cpu, Double(c.value) == nil || c.value.contains(where: { !$0.isNumber && $0 != "." }) {
+            sink.error(c.location, "spec.limits.cpu must be a number such as 1 or 0.5")
+        }
+        return ResourceLimits(memory: memory?.value, cpu: cpu?.value)
     }
 
     /// crypt(3) format `$id$salt$hash` (or `$id$rounds=N$salt$hash`); no
@@ -303,6 +311,11 @@ struct DocumentDecoder {
     }
 
     private func readHTTPS(_ h: inout FieldReader) -> HTTPSSettings? {
+        for field in ["letsencrypt", "secretName"] where h.has(field) {
+            _ = h.node(field)
+            sink.error(h.keyLocation(field) ?? h.location,
+                       "spec.https.\(field) is for hubs on Kubernetes (spec.kubernetes); on a host use selfSigned or certificate")
+        }
         let selfSigned = h.bool("selfSigned")
         let hostname = h.string("hostname")
         if let n = hostname, n.value.isEmpty || !n.value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) {
@@ -319,7 +332,7 @@ struct DocumentDecoder {
             return (cert.value, key.value)
         }
         let isSelfSigned = selfSigned?.value ?? false
-        if isSelfSigned == (certificate != nil) {
+        if isSelfSigned == (certificate != nil) && !h.has("letsencrypt") && !h.has("secretName") {
             sink.error(h.location, "spec.https needs exactly one of selfSigned: true or certificate")
         }
         if isSelfSigned && hostname == nil { sink.error(h.location, "spec.https.hostname is required with selfSigned: true") }
@@ -328,7 +341,7 @@ struct DocumentDecoder {
             certFile: certificate?.0, keyFile: certificate?.1)
     }
 
-    private func readAuthentication(_ a: inout FieldReader) -> Authentication? {
+    func readAuthentication(_ a: inout FieldReader) -> Authentication? {
         let type = a.choice("type", AuthenticationType.self)
         if !a.has("type") { sink.error(a.location, "spec.authentication.type is required") }
         let isPAM = type?.value == .pam

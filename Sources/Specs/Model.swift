@@ -222,6 +222,8 @@ public struct SpecSet: Sendable {
     public var environments: [PythonEnvironmentSpec] = []
     public var hubs: [JupyterHubSpec] = []
     public var rEnvironments: [REnvironmentSpec] = []
+    /// JupyterHubs with `spec.kubernetes` instead of `host` (rendered for Flux, not run on a host).
+    public var kubernetesHubs: [KubernetesHubSpec] = []
     public init() {}
 
     public func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }
@@ -243,7 +245,9 @@ public struct SpecSet: Sendable {
 
     /// Whether any resource (not just Hosts) is declared: an empty repository
     /// is refused unless the user says it is meant (it would prune everything).
-    public var declaresResources: Bool { !environments.isEmpty || !rEnvironments.isEmpty || !hubs.isEmpty }
+    public var declaresResources: Bool {
+        !environments.isEmpty || !rEnvironments.isEmpty || !hubs.isEmpty || !kubernetesHubs.isEmpty
+    }
 
     /// Only these hosts (by name), and the hubs on them; all when `names` is empty.
     public func restricted(toHosts names: [String]) -> SpecSet {
@@ -260,6 +264,7 @@ public struct SpecSet: Sendable {
         // Only when there are some, so summaries of Python-only repositories read as before.
         if !rEnvironments.isEmpty { parts.append(n(rEnvironments.count, "R environment", "R environments")) }
         parts.append(n(hubs.count, "hub", "hubs"))
+        if !kubernetesHubs.isEmpty { parts.append(n(kubernetesHubs.count, "Kubernetes hub", "Kubernetes hubs")) }
         return parts.joined(separator: ", ")
     }
 }

@@ -55,6 +55,7 @@ public struct SpecLoader: Sendable {
                         specs.environments.append(e)
                     case .hub(let h)?: specs.hubs.append(h)
                     case .rEnvironment(let e)?: specs.rEnvironments.append(e)
+                    case .kubernetesHub(let h)?: specs.kubernetesHubs.append(h)
                     case nil: break
                     }
                 }

@@ -15,7 +15,7 @@ private struct Case: Decodable, Sendable, CustomStringConvertible {
 
 /// `labsync validate` as a user runs it: the built binary, its output and exit code.
 @Suite(.integration) struct ValidateCommandTests {
-    @Test(arguments: ["quickstart", "course-hub", "gitlab-oauth", "fleet", "datascience"])
+    @Test(arguments: ["quickstart", "course-hub", "gitlab-oauth", "fleet", "datascience", "k8s-course"])
     func examplesAreValid(_ example: String) async throws {
         let result = try await LabsyncBinary.runAsync(["validate", root.appendingPathComponent("examples/\(example)").path])
         #expect(result.status == 0, "\(result.stderrText)")
