@@ -17,14 +17,16 @@ let driverScripts: [Resource] = {
 }()
 
 // Module map (see DESIGN.md "Code layout"):
-//   Specs         pure: spec types, YAML loading with source marks, validation, PEP 440/508
-//   Remote        SSH over libssh2 (the only importer of CLibSSH2), shell quoting, host keys
-//   Drivers       driver protocol, pip / JupyterHub drivers and the remote scripts they ship
-//   Reconciler    sources (directory, git via libgit2 — the only importer of CLibGit2),
-//                 planner (pure), executor, renderers, journal (SQLite through GRDB)
-//   Daemon        the GitOps daemon: schedule, webhook, HTTP API, status page, metrics
+//   Specs         pure: spec types, YAML loading with source marks, validation, PEP 440/508, R versions
+//   Remote        SSH over libssh2 (the only importer of CLibSSH2), shell quoting, host keys, state directory
+//   Drivers       the driver protocol (Core/), the registry, one folder per driver with its scripts
+//   Reconciler    the pure planner, the plan and its renderers, the executor and the apply pipeline;
+//                 links neither libgit2 nor a database
+//   SpecSource    where specs come from: a directory or git (libgit2, the only importer of CLibGit2)
+//   Journal       the run journal (SQLite through GRDB)
+//   Daemon        the GitOps daemon: pure state machine, schedule, webhook, HTTP API, status page, metrics
 //   PackageIndex  PEP 691/503 index client, local name index (SQLite), installability
-//   labsync       the command-line tool
+//   labsync       the command-line tool, one file per subcommand
 let package = Package(
     name: "labsync",
     platforms: [.macOS(.v14)],
@@ -55,16 +57,18 @@ let package = Package(
         // Specs for SSHKeyText: pins and known_hosts lines are parsed by one parser.
         .target(name: "Remote", dependencies: ["CLibSSH2", "Specs"]),
         .target(name: "Drivers", dependencies: ["Specs", "Remote"], resources: driverScripts),
+        // The pure planner, the plan and its renderers, the executor: no libgit2, no database.
+        .target(name: "Reconciler", dependencies: ["Specs", "Remote", "Drivers"]),
+        // Where specs come from: a directory or a git repository (the only importer of CLibGit2).
+        .target(name: "SpecSource", dependencies: ["Specs", "Remote", "CLibGit2"]),
+        // The run journal in SQLite (GRDB): history, logs, the daemon's runs.
         .target(
-            name: "Reconciler",
-            dependencies: [
-                "Specs", "Remote", "Drivers", "CLibGit2",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ]),
+            name: "Journal",
+            dependencies: ["Drivers", "Reconciler", "Remote", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",
             dependencies: [
-                "Specs", "Remote", "Reconciler",
+                "Specs", "Remote", "Reconciler", "SpecSource", "Journal",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -80,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "labsync",
             dependencies: [
-                "Specs", "Remote", "Drivers", "Reconciler", "Daemon", "PackageIndex",
+                "Specs", "Remote", "Drivers", "Reconciler", "SpecSource", "Journal", "Daemon", "PackageIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Shared by the tests: the tier traits (.unit, .integration, .endToEnd), the
@@ -95,9 +99,9 @@ let package = Package(
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "LabsyncTestSupport"]),
         .testTarget(name: "DriversTests", dependencies: ["Drivers", "LabsyncTestSupport"]),
         // Golden plans are read through #filePath (and re-recorded in place).
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "LabsyncTestSupport"],
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "SpecSource", "Journal", "LabsyncTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "LabsyncTestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "SpecSource", "LabsyncTestSupport"]),
         .testTarget(name: "PackageIndexTests", dependencies: ["PackageIndex", "LabsyncTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "labsyncTests", dependencies: ["LabsyncTestSupport"]),

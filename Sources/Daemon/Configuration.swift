@@ -1,5 +1,6 @@
 import Foundation
 import Reconciler
+import SpecSource
 
 /// Everything `labsync daemon` is told on its command line, resolved.
 public struct DaemonConfiguration: Sendable {

@@ -1,9 +1,11 @@
 import Drivers
 import Foundation
+import Journal
 import Logging
 import Reconciler
 import ServiceLifecycle
 import Specs
+import SpecSource
 
 /// A valid revision's specs, as the daemon keeps them in force.
 struct LoadedRevision: Sendable {

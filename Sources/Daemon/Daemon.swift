@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Journal
 import Logging
 import Reconciler
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import Reconciler
 
 /// The status page and the run page: plain server-rendered HTML that reads fine

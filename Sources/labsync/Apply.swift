@@ -1,6 +1,7 @@
 import ArgumentParser
 import Drivers
 import Foundation
+import Journal
 import Reconciler
 
 struct Apply: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Reconciler
+import SpecSource
 
 struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import Reconciler
 import Remote
 import Specs
+import SpecSource
 
 /// Where the specs come from; shared by every command that reads them.
 struct RepositoryOptions: ParsableArguments {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Reconciler
+import Remote
 
 struct Suspend: ParsableCommand {
     static let configuration = CommandConfiguration(

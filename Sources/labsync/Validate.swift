@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reconciler
+import Remote
 import Specs
 
 struct Validate: AsyncParsableCommand {

@@ -2,6 +2,7 @@
 // durations, backoff, and what the journal keeps out (secrets).
 
 import Foundation
+import Journal
 import LabsyncTestSupport
 import Reconciler
 import Testing

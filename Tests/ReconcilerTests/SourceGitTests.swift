@@ -1,5 +1,6 @@
 import Foundation
 import LabsyncTestSupport
+import SpecSource
 import Testing
 @testable import Reconciler
 

@@ -1,6 +1,7 @@
 import Foundation
 import LabsyncTestSupport
 import Remote
+import SpecSource
 import Testing
 @testable import Reconciler
 

@@ -1,7 +1,7 @@
 import Foundation
 import LabsyncTestSupport
 import Testing
-@testable import Reconciler
+@testable import SpecSource
 
 /// A hostile repository: symlinks out of the tree, a submodule, hooks that would
 /// leave a marker file if anything ran them.

@@ -1,7 +1,7 @@
 import Foundation
 import LabsyncTestSupport
 import Testing
-@testable import Reconciler
+@testable import SpecSource
 
 @Suite struct SourceSelectionTests {
     let state = URL(fileURLWithPath: "/tmp/labsync-state-unused")

@@ -1,7 +1,8 @@
 import Foundation
+import Journal
 import LabsyncTestSupport
+import Remote
 import Testing
-@testable import Reconciler
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -38,7 +38,6 @@ public struct ApplyOutcome: Sendable {
         Set(results.filter { !$0.succeeded }.map(\.host)).union(after.failures.keys)
     }
 
-    public var journalResult: JournalRun.Result { failed ? .failed : .succeeded }
 
     /// The run's summary in the journal: "converged: 1 to add, …" or
     /// "not converged: 1 step(s) remain; …".
@@ -72,6 +71,16 @@ extension Plan {
 
 }
 
+/// Where a run's events and result go: the journal (Journal.RunRecorder),
+/// kept behind a protocol so this module links no database.
+public protocol RunRecording: Sendable {
+    func note(_ text: String, host: String?)
+    func handle(_ event: ApplyEvent)
+    func recordResults(_ results: [HostApplyResult])
+    /// The run ends: failed or succeeded, with its summary.
+    func finish(failed: Bool, summary: String)
+}
+
 /// plan → apply (locks taken on the hosts) → journal → observe → plan again.
 public struct ApplyPipeline: Sendable {
     public var reconciliation: Reconciliation
@@ -83,7 +92,7 @@ public struct ApplyPipeline: Sendable {
     /// Applies `plan`, recording into `recorder` (when given) every event and at
     /// the end the run's result and summary; `events` sees each event as it
     /// happens, after the journal has it.
-    public func run(_ plan: Plan, owner: String, recorder: RunRecorder? = nil,
+    public func run(_ plan: Plan, owner: String, recorder: (any RunRecording)? = nil,
                     events: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) async -> ApplyOutcome {
         for error in plan.errors { recorder?.note("cannot plan: \(error.message)", host: error.host) }
         let results = await reconciliation.apply(plan, owner: owner) { event in
@@ -94,7 +103,7 @@ public struct ApplyPipeline: Sendable {
         // Level-triggered: look again rather than trust the step results.
         let after = await reconciliation.observe()
         let outcome = ApplyOutcome(plan: plan, results: results, after: after, remaining: reconciliation.plan(after))
-        recorder?.finish(outcome.journalResult, summary: outcome.summary)
+        recorder?.finish(failed: outcome.failed, summary: outcome.summary)
         return outcome
     }
 }

@@ -1,5 +1,6 @@
 import CLibGit2
 import Foundation
+import Remote
 
 /// Every libgit2 call of labsync happens in here, on one dedicated serial queue:
 /// - libgit2 calls block (network, disk), and Swift's cooperative pool has only as

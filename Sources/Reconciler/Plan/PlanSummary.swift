@@ -1,3 +1,5 @@
+import Drivers
+
 extension Plan {
     /// "2 to add, 1 to change, 0 to remove; 1 error": a run's summary in the journal.
     public var oneLineSummary: String {

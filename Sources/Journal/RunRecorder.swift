@@ -1,4 +1,7 @@
+import Drivers
 import Foundation
+import Reconciler
+import Remote
 
 /// Writes one run's apply events into the journal as they arrive (called on the
 /// transports' threads; each event is stored before the call returns).
@@ -94,4 +97,15 @@ public final class RunRecorder: @unchecked Sendable {
     private func attempt(_ body: () throws -> Void) {
         do { try body() } catch { if firstError == nil { firstError = error } }
     }
+}
+
+extension RunRecorder: RunRecording {
+    public func finish(failed: Bool, summary: String) {
+        finish(failed ? .failed : .succeeded, summary: summary)
+    }
+}
+
+extension ApplyOutcome {
+    /// The journal's word for the outcome.
+    public var journalResult: JournalRun.Result { failed ? .failed : .succeeded }
 }

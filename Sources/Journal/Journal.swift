@@ -7,8 +7,11 @@
 // cut, never on a process kill). Readers (`labsync logs --follow`, the daemon's
 // HTTP API) poll by line id, which only grows.
 
+import Drivers
 import Foundation
 import GRDB
+import Reconciler
+import Remote
 
 public struct JournalError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
