@@ -3,7 +3,8 @@
 #  - shell scripts (Sources/Drivers/*/Scripts/*.sh, scripts/*.sh): shellcheck, as POSIX sh
 #    for the shipped ones (they run under the host's /bin/sh, often dash);
 #  - Python scripts: py_compile, then ruff;
-#  - scripts/check-architecture.sh: the core names no concrete driver.
+#  - scripts/check-architecture.sh: the core names no concrete driver;
+#  - scripts/check-script-literals.py: no multi-line string over 30 lines in Sources/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ruff=${RUFF:-.tools/venv/bin/ruff}
@@ -26,5 +27,6 @@ python3 -m py_compile $python || status=1
 "$ruff" check --quiet --per-file-ignores 'Sources/Drivers/*/Scripts/*_observe.py:F821' $python || status=1
 
 scripts/check-architecture.sh || status=1
+python3 scripts/check-script-literals.py || status=1
 [ "$status" = 0 ] && echo "lint: ok"
 exit "$status"
