@@ -2,7 +2,6 @@
 # Standard library only; never imports a venv's python (reading METADATA files
 # is ~10x faster than importlib in each venv). Robust by design: a missing
 # directory, an unreadable file or a broken one is skipped or reported, never fatal.
-import hashlib
 import json
 import os
 import platform
@@ -149,6 +148,7 @@ def marker(directory):
 
 
 def sha256_file(path):
+    import hashlib  # only when a driver asks: its import is not free
     try:
         with open(path, "rb") as f:
             return hashlib.sha256(f.read()).hexdigest()
