@@ -271,3 +271,56 @@ extension RObservationRequest {
         return copy
     }
 }
+
+/// The kernel the R driver offers, registered as the hub would register it
+/// (JupyterHubDriver.kernelJSON) and started by jupyter_client (from the hub
+/// wheelhouse `make deps` downloads): it runs code that loads a package from
+/// the library, through IRkernel over ZeroMQ.
+@Suite(.integration) struct RKernelRunsTests {
+    @Test(.timeLimit(.minutes(5))) func theOfferedKernelLoadsAPackageFromTheLibrary() throws {
+        let repo = try CRANFixture.fileURL()
+        let root = try LocalRunner.temporaryDirectory("r-kernel").replacing("//", with: "/")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let wheelhouse = LabsyncBinary.packageRoot.appendingPathComponent(".cache/wheelhouse/hub").path
+        try #require(FileManager.default.fileExists(atPath: wheelhouse + "/.done"), "run `make deps` first")
+
+        let specs = try rSpecs(library("rstats", packages: ["labsyncdemo"]).replacing("root: /srv/r", with: "root: \(root)"))
+        let context = HostContext(host: specs.hosts[0], specs: specs)
+        let request = KernelRequest(environment: "rstats", requester: "JupyterHub/hub",
+                                    location: specs.rEnvironments[0].metadata.location)
+        let offer = try #require(RDriver().kernels(for: [request], context).first)
+        try FileManager.default.createDirectory(atPath: root + "/rstats", withIntermediateDirectories: true)
+        let installed = try LocalRunner.run(RDriver.installCommand(library: root + "/rstats", repos: [repo],
+                                                                   entries: ["labsyncdemo"], become: .none))
+        try #require(installed.status == 0, "\(installed.stderr)")
+
+        let kernelDir = root + "/jupyter/kernels/rstats"
+        try FileManager.default.createDirectory(atPath: kernelDir, withIntermediateDirectories: true)
+        try JupyterHubDriver.kernelJSON(offer).write(toFile: kernelDir + "/kernel.json", atomically: true, encoding: .utf8)
+        let venv = root + "/venv"
+        _ = try LocalRunner.run(["/usr/bin/python3", "-m", "venv", venv])
+        let pip = try LocalRunner.run([venv + "/bin/python", "-m", "pip", "install", "-q", "--no-index",
+                                       "--find-links", wheelhouse, "jupyter_client"])
+        try #require(pip.status == 0, "\(pip.stderr)")
+        let client = """
+            import os, sys
+            os.environ["JUPYTER_PATH"] = sys.argv[1]
+            from jupyter_client.manager import start_new_kernel
+            km, kc = start_new_kernel(kernel_name="rstats", startup_timeout=120)
+            out = []
+            def hook(msg):
+                if msg["msg_type"] == "stream":
+                    out.append(msg["content"]["text"])
+            try:
+                kc.execute_interactive("library(labsyncdemo); cat(hello())", output_hook=hook, timeout=120)
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=True)
+            print("".join(out))
+            """
+        let run = try LocalRunner.run([venv + "/bin/python", "-c", client, root + "/jupyter"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(String(decoding: run.stdout, as: UTF8.self).contains("hello from labsyncdemo with fxr 0.3-0"),
+                "\(String(decoding: run.stdout, as: UTF8.self)) \(run.stderr)")
+    }
+}
