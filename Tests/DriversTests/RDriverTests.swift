@@ -188,6 +188,10 @@ private func summary(_ result: DriverResult) -> [String] {
         let context = HostContext(host: specs.hosts[0], specs: specs)
         let exported = RDriver().export(resource: "REnvironment/stats", context, observed: readyHost([lib]))
         #expect(exported == .text("fxr (== 0.3-0)\nlabsyncdemo (== 1.0)"))
+        // status: the library, its owner (none: no marker) and its packages.
+        let status = RDriver().statusEntries(readyHost([lib]))
+        #expect(status == [StatusEntry(path: "/srv/r/stats", resource: nil, summary: "R 4.2.2  2 packages",
+                                       packages: ["fxr==0.3-0", "labsyncdemo==1.0"])])
         // Every line parses back as an exact pin.
         for line in RDriver.exportLines(lib) { #expect(try RRequirement(parsing: line).pinnedVersion != nil) }
         #expect(RDriver().export(resource: "PythonEnvironment/stats", context, observed: readyHost([lib])) == nil)
