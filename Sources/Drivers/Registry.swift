@@ -7,6 +7,7 @@
 public enum DriverRegistry {
     public static let all: [any Driver] = [
         PipDriver(),
+        RDriver(),
         JupyterHubDriver(),
     ]
 
