@@ -105,7 +105,7 @@ struct CrossChecks {
                 }
                 let onHost = specs.environments.contains(where: here) || specs.rEnvironments.contains(where: here)
                 if !onHost {
-                    sink.error(kernel.location, "kernel '\(kernel.value)' names no PythonEnvironment on host '\(host)'")
+                    sink.error(kernel.location, "kernel '\(kernel.value)' names no PythonEnvironment or REnvironment on host '\(host)'")
                 }
             }
             var seen = Set<String>()

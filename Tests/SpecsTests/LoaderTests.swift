@@ -249,7 +249,7 @@ func errors(_ result: LoadResult) -> [String] { result.diagnostics.map(\.descrip
         defer { repo.remove() }
         let lines = errors(repo.load())
         #expect(lines.contains { $0.hasPrefix("a.yaml:9:") && $0.contains("matches no Host") }, "\(lines)")
-        #expect(lines.contains { $0.hasPrefix("a.yaml:17:13:") && $0.contains("'fleet' names no PythonEnvironment on host 'vm'") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("a.yaml:17:13:") && $0.contains("'fleet' names no PythonEnvironment or REnvironment on host 'vm'") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("a.yaml:17:20:") && $0.contains("'ghost'") }, "\(lines)")
     }
 }
