@@ -28,8 +28,10 @@ public struct PipDriver: Driver {
     /// labsync's own uv, in a tool venv it creates on the host (`ensure-uv`).
     public static let uvToolVenv = "/opt/labsync/tools/uv"
     public static let uvToolPath = "/opt/labsync/tools/uv/bin/uv"
-    /// Never uninstalled as "unmanaged": the venv's own tooling.
-    public static let protectedDistributions: Set<String> = ["pip", "setuptools", "wheel"]
+    /// Never uninstalled as "unmanaged": the venv's own tooling. `pkg-resources`
+    /// 0.0.0 is how Debian 11's patched venv lists setuptools' pkg_resources; counting
+    /// it made every Debian 11 venv report an undeclared package forever.
+    public static let protectedDistributions: Set<String> = ["pip", "setuptools", "wheel", "pkg-resources"]
     static let kind = "PythonEnvironment"
 
     public typealias Observed = PipObservation
@@ -568,6 +570,23 @@ private struct HostPlanner {
                                       + indexArguments(host.index) + ["uv"], become: become),
                 ]))
         }
+        // What each environment's steps need (issue 11 #16): a failed ensure-uv
+        // must not skip a pip environment, nor a failed ensure-python an
+        // environment whose interpreter is already there.
+        let needsPython = Set(aptPackages.values.joined())
+        let prefix = "\(PipDriver.kind)/"
+        for i in result.steps.indices where result.steps[i].resource.hasPrefix(prefix) {
+            let name = String(result.steps[i].resource.dropFirst(prefix.count))
+            var needs: [String] = []
+            if needsPython.contains(name) { needs.append(StepKind.ensurePython.name) }
+            if needsUV.contains(name) { needs.append(StepKind.ensureUV.name) }
+            result.steps[i].needs = needs
+        }
+        // The uv tool venv is made by python3's venv module, which ensure-python may install.
+        for i in hostSteps.indices where hostSteps[i].action == .ensureUV {
+            hostSteps[i].needs = [StepKind.ensurePython.name]
+        }
+        for i in hostSteps.indices where hostSteps[i].action == .ensurePython { hostSteps[i].needs = [] }
         result.steps = hostSteps + result.steps
         return result
     }
