@@ -2,6 +2,7 @@
 // observations: pure, no host.
 
 import Drivers
+import Foundation
 import LabsyncTestSupport
 @testable import Reconciler
 import Testing
@@ -57,5 +58,17 @@ import Testing
         #expect(script.blockers([0]) == [])
         #expect(script.blockers([1]) == ["ensure-python"])
         #expect(script.blockers([2]) == ["ensure-python", "ensure-uv"])
+    }
+
+    /// Issue 11 #11: every marker a plan writes names the repository (labsync.yaml
+    /// `name:`), and the file on the host carries it.
+    @Test func markersRecordTheRepository() throws {
+        var testCase = try PlannerCase.load("fresh-host")
+        testCase.specs.repository = "lab-x"
+        let markers = testCase.plan().work.compactMap(\.markerAfter)
+        #expect(!markers.isEmpty)
+        #expect(markers.allSatisfy { $0.repository == "lab-x" })
+        let file = String(decoding: try #require(markers.first).fileContents(writtenAt: Date(timeIntervalSince1970: 0)), as: UTF8.self)
+        #expect(file.contains(#""repository" : "lab-x""#), "\(file)")
     }
 }

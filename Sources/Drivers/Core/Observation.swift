@@ -124,8 +124,14 @@ public struct LabsyncMarker: Sendable, Hashable, Codable {
     public var python: String
     /// ISO 8601; set by the executor when it writes the file (plans stay pure).
     public var writtenAt: String?
+    /// The spec repository that wrote it (its labsync.yaml `name:`); nil in markers
+    /// of repositories without a name, and of labsync before it recorded one.
+    /// `--prune` removes only directories whose marker names this repository.
+    public var repository: String?
 
-    public init(spec: String, packages: [String], python: String, writtenAt: String? = nil) {
+    public init(spec: String, packages: [String], python: String, writtenAt: String? = nil,
+                repository: String? = nil) {
+        self.repository = repository
         self.spec = spec
         self.packages = packages
         self.python = python

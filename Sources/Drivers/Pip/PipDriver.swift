@@ -99,7 +99,8 @@ public struct PipDriver: Driver {
         for env in environments.sorted(by: { $0.name < $1.name }) {
             planner.plan(env)
         }
-        planner.planLeftovers(desiredPaths: Set(environments.map(\.path)), prune: context.prune)
+        planner.planLeftovers(desiredPaths: Set(environments.map(\.path)), prune: context.prune,
+                              repository: context.specs.repository)
         return planner.finish()
     }
 
@@ -395,11 +396,21 @@ private struct HostPlanner {
     }
 
     /// Venvs under the roots that no spec on this host describes.
-    mutating func planLeftovers(desiredPaths: Set<String>, prune: Bool) {
+    /// With `prune`, only venvs whose marker names `repository` are removed: another
+    /// repository pruning the same host leaves them alone, and so does this one
+    /// with theirs. A marker that names no repository is nobody's to prune.
+    mutating func planLeftovers(desiredPaths: Set<String>, prune: Bool, repository: String?) {
         for env in observed.environments.sorted(by: { $0.path < $1.path }) where !desiredPaths.contains(env.path) {
             if let marker = env.marker {
                 let resource = "PythonEnvironment/\(marker.spec)"
-                if prune {
+                let ours = repository != nil && marker.repository == repository
+                if prune && !ours {
+                    let owner = marker.repository.map { "names repository '\($0)', not this one" }
+                        ?? "names no repository (written before labsync recorded one)"
+                    result.unmanaged.append(unmanagedItem(env, kind: .orphaned, detail: """
+                        spec '\(marker.spec)' is not here; its marker \(owner): --prune leaves it
+                        """))
+                } else if prune {
                     result.steps.append(PlannedStep(host: host.name, resource: resource, action: .removeEnv,
                                                     reason: "its spec is gone (--prune)",
                                                     commands: removeCommands(env.path), environmentPath: env.path))
