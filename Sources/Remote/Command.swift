@@ -17,6 +17,10 @@ public struct RemoteCommand: Sendable, Hashable {
     /// here, never in `arguments` (argv is visible to every user in `ps`).
     public var stdin: [UInt8]?
     public var become: Become
+    /// Send no EOF after `stdin`: the command's standard input stays open for as
+    /// long as labsync runs it, so its end tells the command that labsync (or the
+    /// SSH session) is gone. The apply script watches for it (HostScript).
+    public var holdStdinOpen = false
 
     public init(_ executable: String, _ arguments: [String] = [], stdin: [UInt8]? = nil, become: Become = .none) {
         self.executable = executable

@@ -113,7 +113,7 @@ extension SSHConnection {
                 } else {
                     try checkRead(n)
                 }
-            } else if !eofSent {
+            } else if !eofSent && !command.holdStdinOpen {
                 let rc = libssh2_channel_send_eof(channel)
                 if rc == 0 || Self.channelIsClosing(Int(rc)) {
                     eofSent = true

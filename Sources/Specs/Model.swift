@@ -224,6 +224,9 @@ public struct SpecSet: Sendable {
     public var rEnvironments: [REnvironmentSpec] = []
     /// JupyterHubs with `spec.kubernetes` instead of `host` (rendered for Flux, not run on a host).
     public var kubernetesHubs: [KubernetesHubSpec] = []
+    /// labsync.yaml `name:`: written into every marker; `--prune` removes only
+    /// what this repository's markers own.
+    public var repository: String?
     public init() {}
 
     public func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }

@@ -62,6 +62,7 @@ public struct SpecLoader: Sendable {
             }
         }
         CrossChecks(specs: specs, sink: sink).run()
+        specs.repository = settings.name
         return LoadResult(specs: specs, settings: settings, diagnostics: sink.diagnostics.sortedForDisplay())
     }
 
@@ -157,10 +158,22 @@ public struct SpecLoader: Sendable {
 
 /// Repository-wide settings: the top-level `labsync.yaml` (not a spec).
 ///
-///     prune: true    # remove marked environments whose spec is gone
+///     name: lab-a    # this repository's identity, recorded in every marker
+///     prune: true    # remove marked environments whose spec is gone (needs `name`)
 public struct RepositorySettings: Sendable, Hashable {
     public static let fileName = "labsync.yaml"
     public var prune = false
+    /// Letters, digits, `.`, `_`, `-`; at most 63 characters.
+    public var name: String?
+
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 63,
+              ("0"..."9").contains(first) || ("a"..."z").contains(first) || ("A"..."Z").contains(first)
+        else { return false }
+        return name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)
+        }
+    }
     public init() {}
 
     static func read(_ documents: [YAMLNode], sink: DiagnosticSink) -> RepositorySettings {
@@ -171,7 +184,18 @@ public struct RepositorySettings: Sendable, Hashable {
         }
         guard let document = documents.first, !document.isNull,
               var reader = FieldReader(document, path: "", sink: sink) else { return settings }
-        settings.prune = reader.bool("prune")?.value ?? false
+        let prune = reader.bool("prune")
+        settings.prune = prune?.value ?? false
+        if let name = reader.string("name") {
+            if isValidName(name.value) {
+                settings.name = name.value
+            } else {
+                sink.error(name.location, "name must be letters, digits, '.', '_' or '-' (at most 63, starting with a letter or digit), found '\(TextEscaping.visible(name.value))'")
+            }
+        }
+        if let prune, prune.value, settings.name == nil && !reader.has("name") {
+            sink.error(prune.location, "prune: true needs the repository's name: (e.g. `name: lab-a`): markers record it, and prune removes only what this repository owns")
+        }
         reader.finish()
         return settings
     }

@@ -81,7 +81,8 @@ struct Apply: AsyncParsableCommand {
 
         let printer = ProgressPrinter(verbose: verbose)
         let recorder = record.map { RunRecorder(journal: $0.journal, run: $0.id) }
-        let outcome = await ApplyPipeline(reconciliation: reconciliation)
+        // A saved plan that turns stale while waiting for a host lock is refused, not re-planned.
+        let outcome = await ApplyPipeline(reconciliation: reconciliation, replanWhenStale: saved == nil)
             .run(plan, owner: lockOwner(), recorder: recorder, events: printer.handle)
         await session.close()
         for result in outcome.results {
@@ -89,7 +90,9 @@ struct Apply: AsyncParsableCommand {
             for outcome in result.outcomes where outcome.status != .succeeded {
                 let what = "\(outcome.step.host): \(outcome.step.action.rawValue) \(outcome.step.resource)"
                 if outcome.status == .skipped {
-                    printError("skipped: \(what) (an earlier step of the same resource or host failed)")
+                    let why = outcome.skippedBecause.map { "it needs \($0), which failed" }
+                        ?? "an earlier step of the same resource or host failed"
+                    printError("skipped: \(what) (\(why))")
                 } else {
                     printError("failed: \(what) (exit \(outcome.exitCode.map(String.init) ?? "?"))")
                     if !verbose { for line in outcome.output.suffix(30) { printError("    \(line)") } }

@@ -101,6 +101,13 @@ struct PruneOptions: ParsableArguments {
             printError("error: the repository declares no environments and no hubs; refusing (pass --allow-empty if that is intended)")
             throw ExitCode.failure
         }
+        if prune && session.settings.name == nil {
+            printError("""
+                error: --prune needs the repository's `name:` in labsync.yaml (e.g. `name: lab-a`): markers record it, \
+                and prune removes only environments whose marker names this repository
+                """)
+            throw ExitCode.failure
+        }
         return prune
     }
 }

@@ -75,7 +75,8 @@ import Testing
         let root = try LocalRunner.temporaryDirectory("observe-marker")
         defer { try? FileManager.default.removeItem(atPath: root) }
         _ = try LocalRunner.run(["/usr/bin/python3", "-m", "venv", "--without-pip", "\(root)/env"])
-        let marker = LabsyncMarker(spec: "env", packages: ["a==1", "b[x]>=2; python_version >= \"3.8\""], python: "3.11.2")
+        let marker = LabsyncMarker(spec: "env", packages: ["a==1", "b[x]>=2; python_version >= \"3.8\""], python: "3.11.2",
+                                   repository: "lab-a")  // what --prune goes by (issue 11 #11)
         try Data(marker.fileContents(writtenAt: Date(timeIntervalSince1970: 0)))
             .write(to: URL(fileURLWithPath: "\(root)/env/\(LabsyncMarker.fileName)"))
         let observation = try decodeObservation(try LocalRunner.run(observeCommand(.pip(roots: [root]), become: .none)).stdout)

@@ -25,11 +25,14 @@ import Testing
         #expect(plan.steps.first?.packages == ["pkg==2.0"])
     }
 
-    /// A venv without a marker survives --prune.
+    /// A venv without a marker survives --prune, and so do venvs whose marker names
+    /// another repository or none (issue 11 #11).
     @Test func pruneNeverTouchesUnmarkedVenvs() throws {
         let plan = try PlannerCase.load("prune").plan()
         #expect(plan.steps.map(\.resource) == ["PythonEnvironment/gone"])
-        #expect(plan.unmanaged.map(\.path) == ["/opt/labsync/envs/scratch"])
+        #expect(plan.unmanaged.map { "\($0.path) \($0.kind)" } == [
+            "/opt/labsync/envs/legacy orphaned", "/opt/labsync/envs/scratch unmarked", "/opt/labsync/envs/theirs orphaned",
+        ])
         #expect(plan.work.allSatisfy { $0.environmentPath != "/opt/labsync/envs/scratch" })
     }
 }

@@ -223,3 +223,29 @@ import Testing
         #expect(lines == ["a/up:1:1: error: symbolic link leads back to a directory that contains it; not read"], "\(lines)")
     }
 }
+
+/// Issue 11 #11: the repository's identity, recorded in every marker; required
+/// once prune is used.
+@Suite(.unit) struct RepositoryNameTests {
+    @Test(arguments: [
+        ("prune: true\n", "labsync.yaml:1:8: error: prune: true needs the repository's name:"),
+        ("name: \"lab a\"\nprune: true\n", "labsync.yaml:1:7: error: name must be letters, digits"),
+        ("name: -lab\n", "labsync.yaml:1:7: error: name must be letters, digits"),
+    ])
+    func badSettingsAreErrorsAtTheirPosition(_ text: String, _ expected: String) throws {
+        let repo = try TempRepo(["labsync.yaml": text, "hosts.yaml": hostDoc])
+        defer { repo.remove() }
+        let lines = errors(repo.load())
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.hasPrefix(expected) == true, "\(lines)")
+    }
+
+    @Test func theNameReachesTheSpecSet() throws {
+        let repo = try TempRepo(["labsync.yaml": "name: lab-a\nprune: true\n", "hosts.yaml": hostDoc])
+        defer { repo.remove() }
+        let result = repo.load()
+        #expect(errors(result) == [])
+        #expect(result.settings.name == "lab-a" && result.settings.prune)
+        #expect(result.specs.repository == "lab-a")
+    }
+}

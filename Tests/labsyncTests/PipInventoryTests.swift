@@ -10,6 +10,7 @@ extension PipScenarios {
     @Suite(.serialized, .integration) struct Inventory {
         @Test func environmentsRequirementsExportAndPrune() async throws {
             let w = try Workspace("inventory")
+            try w.write("labsync.yaml", "name: inventory\n")  // --prune needs it (issue 11 #11)
             defer { w.cleanUp() }
 
             // Two envs, one apply. `app` merges a requirements file (a relative path

@@ -233,10 +233,16 @@ public struct PlannedStep: Sendable, Hashable {
     /// resolved value there only when it renders the host script, so the value is
     /// never in a plan (any format), the step's reason, or a command line.
     public var secrets: [String: SecretReference]
+    /// The host-wide step kinds (by name) this step needs, when the plan has them
+    /// for this host: if one of those fails, this step is skipped, and steps that
+    /// do not need it still run. nil: it needs every host-wide step (the safe
+    /// default for a driver that does not say).
+    public var needs: [String]?
 
     public init(host: String, resource: String, action: StepKind, packages: [String] = [], reason: String,
                 commands: [RemoteCommand] = [], markerAfter: LabsyncMarker? = nil, markerPath: String? = nil,
-                environmentPath: String? = nil, secrets: [String: SecretReference] = [:]) {
+                environmentPath: String? = nil, secrets: [String: SecretReference] = [:], needs: [String]? = nil) {
+        self.needs = needs
         self.environmentPath = environmentPath
         self.secrets = secrets
         self.host = host

@@ -43,9 +43,15 @@ public struct HostObservation: Sendable, Hashable, Codable {
     public var drivers: [String: JSONValue]
     /// A fragment that raised: driver name → the error (its resources get plan errors).
     public var driverErrors: [String: String]
+    /// What the host's last apply script wrote next to its lock when it took it (a
+    /// per-run token; "" when no apply ever ran; nil when not observed). The apply
+    /// script compares it once it holds the lock: a plan made before another run
+    /// changed the host is stale (issue 11 #7).
+    public var generation: String?
 
     public init(os: OperatingSystem, systemd: Bool = false, drivers: [String: JSONValue] = [:],
-                driverErrors: [String: String] = [:]) {
+                driverErrors: [String: String] = [:], generation: String? = nil) {
+        self.generation = generation
         self.os = os
         self.systemd = systemd
         self.drivers = drivers
@@ -54,7 +60,7 @@ public struct HostObservation: Sendable, Hashable, Codable {
 
     public var facts: Facts { Facts(os: os, systemd: systemd) }
 
-    enum CodingKeys: String, CodingKey { case os, systemd, drivers, driverErrors }
+    enum CodingKeys: String, CodingKey { case os, systemd, drivers, driverErrors, generation }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -62,6 +68,7 @@ public struct HostObservation: Sendable, Hashable, Codable {
         systemd = try c.decodeIfPresent(Bool.self, forKey: .systemd) ?? false
         drivers = try c.decodeIfPresent([String: JSONValue].self, forKey: .drivers) ?? [:]
         driverErrors = try c.decodeIfPresent([String: String].self, forKey: .driverErrors) ?? [:]
+        generation = try c.decodeIfPresent(String.self, forKey: .generation)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -70,6 +77,7 @@ public struct HostObservation: Sendable, Hashable, Codable {
         try c.encode(systemd, forKey: .systemd)
         try c.encode(drivers, forKey: .drivers)
         if !driverErrors.isEmpty { try c.encode(driverErrors, forKey: .driverErrors) }
+        try c.encodeIfPresent(generation, forKey: .generation)
     }
 
     /// A driver's part decoded into its type; nil when absent.
@@ -116,8 +124,14 @@ public struct LabsyncMarker: Sendable, Hashable, Codable {
     public var python: String
     /// ISO 8601; set by the executor when it writes the file (plans stay pure).
     public var writtenAt: String?
+    /// The spec repository that wrote it (its labsync.yaml `name:`); nil in markers
+    /// of repositories without a name, and of labsync before it recorded one.
+    /// `--prune` removes only directories whose marker names this repository.
+    public var repository: String?
 
-    public init(spec: String, packages: [String], python: String, writtenAt: String? = nil) {
+    public init(spec: String, packages: [String], python: String, writtenAt: String? = nil,
+                repository: String? = nil) {
+        self.repository = repository
         self.spec = spec
         self.packages = packages
         self.python = python

@@ -157,7 +157,10 @@ private struct HubPlanner {
         result.steps.append(PlannedStep(
             host: host.name, resource: resource ?? (action.isHostWide ? "Host/\(host.name)" : self.resource),
             action: action, packages: packages, reason: reason, commands: commands, markerAfter: marker,
-            markerPath: markerPath, environmentPath: environmentPath, secrets: secrets))
+            markerPath: markerPath, environmentPath: environmentPath, secrets: secrets,
+            // Only the proxy and venv support from ensure-proxy: a failed ensure-uv
+            // or ensure-python of the pip driver does not stop the hub.
+            needs: action == .ensureProxy ? [] : [StepKind.ensureProxy.name]))
     }
 
     mutating func error(_ message: String) {

@@ -28,8 +28,10 @@ public struct PipDriver: Driver {
     /// labsync's own uv, in a tool venv it creates on the host (`ensure-uv`).
     public static let uvToolVenv = "/opt/labsync/tools/uv"
     public static let uvToolPath = "/opt/labsync/tools/uv/bin/uv"
-    /// Never uninstalled as "unmanaged": the venv's own tooling.
-    public static let protectedDistributions: Set<String> = ["pip", "setuptools", "wheel"]
+    /// Never uninstalled as "unmanaged": the venv's own tooling. `pkg-resources`
+    /// 0.0.0 is how Debian 11's patched venv lists setuptools' pkg_resources; counting
+    /// it made every Debian 11 venv report an undeclared package forever.
+    public static let protectedDistributions: Set<String> = ["pip", "setuptools", "wheel", "pkg-resources"]
     static let kind = "PythonEnvironment"
 
     public typealias Observed = PipObservation
@@ -97,7 +99,8 @@ public struct PipDriver: Driver {
         for env in environments.sorted(by: { $0.name < $1.name }) {
             planner.plan(env)
         }
-        planner.planLeftovers(desiredPaths: Set(environments.map(\.path)), prune: context.prune)
+        planner.planLeftovers(desiredPaths: Set(environments.map(\.path)), prune: context.prune,
+                              repository: context.specs.repository)
         return planner.finish()
     }
 
@@ -393,11 +396,21 @@ private struct HostPlanner {
     }
 
     /// Venvs under the roots that no spec on this host describes.
-    mutating func planLeftovers(desiredPaths: Set<String>, prune: Bool) {
+    /// With `prune`, only venvs whose marker names `repository` are removed: another
+    /// repository pruning the same host leaves them alone, and so does this one
+    /// with theirs. A marker that names no repository is nobody's to prune.
+    mutating func planLeftovers(desiredPaths: Set<String>, prune: Bool, repository: String?) {
         for env in observed.environments.sorted(by: { $0.path < $1.path }) where !desiredPaths.contains(env.path) {
             if let marker = env.marker {
                 let resource = "PythonEnvironment/\(marker.spec)"
-                if prune {
+                let ours = repository != nil && marker.repository == repository
+                if prune && !ours {
+                    let owner = marker.repository.map { "names repository '\($0)', not this one" }
+                        ?? "names no repository (written before labsync recorded one)"
+                    result.unmanaged.append(unmanagedItem(env, kind: .orphaned, detail: """
+                        spec '\(marker.spec)' is not here; its marker \(owner): --prune leaves it
+                        """))
+                } else if prune {
                     result.steps.append(PlannedStep(host: host.name, resource: resource, action: .removeEnv,
                                                     reason: "its spec is gone (--prune)",
                                                     commands: removeCommands(env.path), environmentPath: env.path))
@@ -568,6 +581,23 @@ private struct HostPlanner {
                                       + indexArguments(host.index) + ["uv"], become: become),
                 ]))
         }
+        // What each environment's steps need (issue 11 #16): a failed ensure-uv
+        // must not skip a pip environment, nor a failed ensure-python an
+        // environment whose interpreter is already there.
+        let needsPython = Set(aptPackages.values.joined())
+        let prefix = "\(PipDriver.kind)/"
+        for i in result.steps.indices where result.steps[i].resource.hasPrefix(prefix) {
+            let name = String(result.steps[i].resource.dropFirst(prefix.count))
+            var needs: [String] = []
+            if needsPython.contains(name) { needs.append(StepKind.ensurePython.name) }
+            if needsUV.contains(name) { needs.append(StepKind.ensureUV.name) }
+            result.steps[i].needs = needs
+        }
+        // The uv tool venv is made by python3's venv module, which ensure-python may install.
+        for i in hostSteps.indices where hostSteps[i].action == .ensureUV {
+            hostSteps[i].needs = [StepKind.ensurePython.name]
+        }
+        for i in hostSteps.indices where hostSteps[i].action == .ensurePython { hostSteps[i].needs = [] }
         result.steps = hostSteps + result.steps
         return result
     }

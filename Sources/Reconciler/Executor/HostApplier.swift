@@ -11,6 +11,9 @@ public struct StepOutcome: Sendable, Hashable {
     public var duration: Duration?
     /// The step's output (stdout and stderr merged), last lines kept.
     public var output: [String]
+    /// Skipped because this host-wide step (its kind's name) failed; nil for a step
+    /// skipped because its own resource or the script failed first.
+    public var skippedBecause: String? = nil
 }
 
 /// Progress of a host's apply, as it happens (for the terminal, and the journal).
@@ -28,6 +31,9 @@ public struct HostApplyResult: Sendable {
     public var outcomes: [StepOutcome]
     /// Why the host as a whole failed (unreachable, lock timeout), if it did.
     public var error: String?
+    /// The script refused the plan once it held the lock: another run changed the
+    /// host after the plan's observation (`HostObservation.generation`).
+    public var stale = false
     public var succeeded: Bool { error == nil && outcomes.allSatisfy { $0.status == .succeeded } }
 }
 
@@ -44,6 +50,10 @@ public struct HostApplier: Sendable {
     public var timeout: Duration
     /// Lines kept per step for the outcome (the event stream sees them all).
     public var keptLines = 200
+    /// See `HostScript.lockDirectory` (tests).
+    public var lockDirectory: String?
+    /// See `HostScript.expectedGeneration`.
+    public var expectedGeneration: String?
 
     public init(host: String, transport: any Transport, become: Become, lockTimeoutSeconds: Int = 600,
                 parallelism: Int = 4, owner: String, timeout: Duration = .seconds(3 * 3600)) {
@@ -67,10 +77,12 @@ public struct HostApplier: Sendable {
             return HostApplyResult(host: host, outcomes: [], error: error.message)
         }
         let script = HostScript(steps: steps, lockTimeoutSeconds: lockTimeoutSeconds, parallelism: parallelism,
-                                owner: owner, secretValues: secretValues)
+                                owner: owner, secretValues: secretValues, lockDirectory: lockDirectory,
+                                expectedGeneration: expectedGeneration)
         let planSteps = steps.map(PlanStep.init)
         let tracker = StepTracker(host: host, steps: planSteps, nonce: script.nonce, keptLines: keptLines, events: events)
-        let command = RemoteCommand("/bin/sh", ["-s"], stdin: Array(script.render().utf8), become: become)
+        var command = RemoteCommand("/bin/sh", ["-s"], stdin: Array(script.render().utf8), become: become)
+        command.holdStdinOpen = true  // its end kills the script's work on the host (see HostScript.render)
         do {
             let result = try await transport.run(command, timeout: timeout) { line in
                 tracker.consume(line)
@@ -80,6 +92,12 @@ public struct HostApplier: Sendable {
                 let message = "could not take the host lock within \(lockTimeoutSeconds) s; held by: \(holder.isEmpty ? "unknown" : holder)"
                 events(.hostFailed(host: host, message: message))
                 return HostApplyResult(host: host, outcomes: outcomes, error: message)
+            }
+            if tracker.sawStale {
+                let message = "another run changed the host after this plan was made (seen once the host lock was held); nothing was done"
+                var result = HostApplyResult(host: host, outcomes: outcomes, error: message)
+                result.stale = true
+                return result
             }
             if !tracker.sawLock {
                 let message = "apply script failed before taking the host lock (\(result.statusDescription)): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))"
@@ -116,6 +134,7 @@ final class StepTracker: @unchecked Sendable {
     private var lines: [Int: [String]] = [:]
     private(set) var began = Set<Int>()
     private(set) var sawLock = false
+    private(set) var sawStale = false
     private(set) var lockTimeoutHolder: String?
 
     init(host: String, steps: [PlanStep], nonce: String, keptLines: Int, events: @escaping @Sendable (ApplyEvent) -> Void) {
@@ -139,6 +158,8 @@ final class StepTracker: @unchecked Sendable {
         case "locked":
             sawLock = true
             event = .locked(host: host)
+        case "stale":
+            sawStale = true
         case "waiting":
             event = .waitingForLock(host: host, holder: words.dropFirst().joined(separator: " "))
         case "lock-timeout":
@@ -155,6 +176,11 @@ final class StepTracker: @unchecked Sendable {
                 lines[i, default: []].append(text)
                 if lines[i]!.count > keptLines { lines[i]!.removeFirst(lines[i]!.count - keptLines) }
                 event = .output(host: host, step: steps[i], line: text)
+            }
+        case "skip":
+            if let i = index(words, 1) {
+                finished[i] = StepOutcome(step: steps[i], status: .skipped, exitCode: nil, duration: nil, output: [],
+                                          skippedBecause: words.count > 2 ? words[2] : "")
             }
         case "end":
             if let i = index(words, 1) {

@@ -9,15 +9,17 @@ import Remote
 ///    the script's shell, so it dies with the SSH session when labsync is
 ///    killed; a second labsync waits up to the lock timeout, then fails
 ///    naming the holder (written to `host.owner`);
-/// 2. run host-wide steps (apt) one after another; stop at the first failure;
+/// 2. run host-wide steps (apt) one after another, all of them;
 /// 3. run each environment's steps in order, environments in parallel
 ///    (at most `parallelism` at once); a failed environment does not stop
-///    the others;
+///    the others; an environment whose step needs a failed host-wide step
+///    (`PlannedStep.needs`) is skipped, with the failed step's name;
 /// 4. after a step's commands all succeed, write its marker atomically —
 ///    never before;
 /// 5. the after-resources phase (`StepKind.Phase.afterResources`, e.g. the
 ///    hub's configuration, whose kernels need their environments): one after
-///    another in step-kind order; stop at the first failure.
+///    another in step-kind order; stop at the first failure; skipped like an
+///    environment when a host-wide step it needs failed.
 /// The script knows no driver: each step's kind says which phase it is in.
 ///
 /// Secrets: a step's `secrets` are resolved on this machine (`resolveSecrets`)
@@ -30,7 +32,8 @@ import Remote
 /// function. Output is reported through marker lines carrying a per-run
 /// nonce, which program output cannot forge by accident:
 /// `@@<nonce> begin N`, `@@<nonce> end N RC`, `@@<nonce> out N <line>`,
-/// `@@<nonce> locked`, `@@<nonce> waiting <owner>`, `@@<nonce> lock-timeout <owner>`.
+/// `@@<nonce> locked`, `@@<nonce> waiting <owner>`, `@@<nonce> lock-timeout <owner>`,
+/// `@@<nonce> skip N <failed host-wide step kind>`, `@@<nonce> stale`.
 /// A step's stdout and stderr are merged into its `out` lines (they arrive
 /// in order that way, even when environments run in parallel).
 public struct HostScript: Sendable {
@@ -43,10 +46,21 @@ public struct HostScript: Sendable {
     public var writtenAt: Date
     /// Resolved secrets by placeholder name (see `resolveSecrets`).
     public var secretValues: [String: String]
+    /// Where the lock lives; nil: `/var/lock/labsync` for root, the user's runtime
+    /// directory otherwise. Tests point it at a directory of their own.
+    public var lockDirectory: String?
+    /// The host's `HostObservation.generation` the plan was made from. Once the
+    /// lock is held, a different generation means another run changed the host in
+    /// between: the script does nothing and exits `staleExitCode`. nil: not checked.
+    /// Either way the script then writes its own nonce as the new generation.
+    public var expectedGeneration: String?
 
     public init(steps: [PlannedStep], nonce: String = HostScript.makeNonce(), lockTimeoutSeconds: Int = 600,
-                parallelism: Int = 4, owner: String, writtenAt: Date = Date(), secretValues: [String: String] = [:]) {
+                parallelism: Int = 4, owner: String, writtenAt: Date = Date(), secretValues: [String: String] = [:],
+                lockDirectory: String? = nil, expectedGeneration: String? = nil) {
+        self.expectedGeneration = expectedGeneration
         self.secretValues = secretValues
+        self.lockDirectory = lockDirectory
         self.steps = steps
         self.nonce = nonce
         self.lockTimeoutSeconds = lockTimeoutSeconds
@@ -61,6 +75,8 @@ public struct HostScript: Sendable {
 
     /// Exit code of the script when the lock could not be had in time.
     public static let lockTimeoutExitCode: Int32 = 75
+    /// Exit code of the script when the plan is stale (see `expectedGeneration`).
+    public static let staleExitCode: Int32 = 76
 
     /// Host-wide steps first (their indices), then resource groups in plan
     /// order, then the after-resources phase in step-kind order.
@@ -130,15 +146,58 @@ public struct HostScript: Sendable {
         return values
     }
 
+    /// The script sent on `/bin/sh -s`'s stdin, which labsync holds open until the
+    /// script ends (`RemoteCommand.holdStdinOpen`). It runs the work (`renderWork`)
+    /// in a session (and process group) of its own, and a watcher reads stdin: its
+    /// end means labsync or its SSH session is gone, and the whole group — pip, apt,
+    /// the lock's holder — is killed at once instead of running on, holding the
+    /// lock, until it next writes to the dead channel. SIGHUP and SIGTERM do the same.
+    ///
+    /// Everything is one `{ … }` block, which sh reads whole before running any of
+    /// it, so the watcher cannot swallow script text. The work arrives on its sh's
+    /// stdin as a here-document (a pipe: nothing on disk, nothing in argv); the
+    /// nonce makes its end line unforgeable. (`kill -9 -PGID`: dash's `kill` takes
+    /// neither `--` nor `-s KILL` before a negative pid.)
     public func render() -> String {
+        let end = "LABSYNC_SCRIPT_END_\(nonce)"
+        return """
+            # labsync apply script; run by /bin/sh -s
+            {
+            exec 3<&0
+            setsid /bin/sh -s 3<&- <<'\(end)' &
+            \(renderWork())\(end)
+            work=$!
+            setsid /bin/sh -c 'cat >/dev/null; kill -9 "-$1" 2>/dev/null' labsync-watch "$work" <&3 >/dev/null 2>&1 3<&- &
+            watch=$!
+            exec 3<&-
+            trap 'kill -9 "-$work" "-$watch" 2>/dev/null; exit 129' HUP TERM
+            wait "$work"; rc=$?
+            kill -9 "-$watch" 2>/dev/null
+            exit "$rc"
+            }
+
+            """
+    }
+
+    /// The work itself: lock, steps, markers (see the type's comment).
+    func renderWork() -> String {
         let q = ShellQuote.quote
         let m = "@@\(nonce)"
+        let staleCheck = expectedGeneration.map { expected in
+            #"[ "$(cat "$lockdir/generation" 2>/dev/null)" = "# + q(expected)
+                + #" ] || { echo "$m stale"; exit "# + "\(Self.staleExitCode); }\n"
+        } ?? ""
+        let chooseLockDirectory = lockDirectory.map { "lockdir=\(q($0))" }
+            ?? #"if [ "$(id -u)" = 0 ]; then lockdir=/var/lock/labsync; else lockdir="${XDG_RUNTIME_DIR:-$HOME/.cache}/labsync"; fi"#
         var s = """
             # labsync apply script; run by /bin/sh -s
             set -u
             m=\(q(m))
-            if [ "$(id -u)" = 0 ]; then lockdir=/var/lock/labsync; else lockdir="${XDG_RUNTIME_DIR:-$HOME/.cache}/labsync"; fi
-            mkdir -p "$lockdir" || exit 1
+            \(chooseLockDirectory)
+            # /var/lock is often a symlink to /run/lock, which a systemd-less image or a
+            # fresh /run lacks: `mkdir -p` then fails with "File exists". Create the
+            # directory the link names (readlink -m resolves a dangling link).
+            mkdir -p "$(readlink -m -- "$lockdir" 2>/dev/null || printf '%s' "$lockdir")" || exit 1
             exec 9>>"$lockdir/host.lock"
             if ! flock -n 9; then
               echo "$m waiting $(cat "$lockdir/host.owner" 2>/dev/null)"
@@ -146,6 +205,7 @@ public struct HostScript: Sendable {
             fi
             printf '%s\\n' \(q(owner)) > "$lockdir/host.owner"
             echo "$m locked"
+            \(staleCheck)printf '%s\\n' \(q(nonce)) > "$lockdir/generation"
             tmp=$(mktemp -d) || exit 1
             trap 'rm -rf "$tmp"' EXIT
             # Prefixes each line of a step's output with its number (stdout and stderr merged).
@@ -153,27 +213,65 @@ public struct HostScript: Sendable {
 
             """
         let (hostWide, groups, afterPhase) = phases
+        // Host-wide steps all run (one after another); a resource group or a later
+        // step is skipped only when a host-wide step it needs failed or was skipped.
+        s += """
+            failed=' '
+            # Prints the first of its arguments that names a failed host-wide step.
+            failedneed() { for k in "$@"; do case "$failed" in *" $k "*) printf '%s' "$k"; return 0;; esac; done; return 1; }
+
+            """
         for i in hostWide {
-            s += stepBlock(i, indent: "")
-            s += "[ \"$rc\" = 0 ] || exit 1\n"
+            let failed = "failed=\"$failed\"\(q(steps[i].action.name + " "))\n"
+            s += guarded([i], indent: "", then: stepBlock(i, indent: "") + "[ \"$rc\" = 0 ] || " + failed,
+                         whenSkipped: failed)
         }
         // Environment groups, `parallelism` at a time.
         for wave in stride(from: 0, to: groups.count, by: parallelism) {
             for group in groups[wave..<min(wave + parallelism, groups.count)] {
-                s += "(\n"
+                var body = "(\n"
                 for i in group {
-                    s += stepBlock(i, indent: "  ")
-                    s += "  [ \"$rc\" = 0 ] || exit 1\n"
+                    body += stepBlock(i, indent: "  ")
+                    body += "  [ \"$rc\" = 0 ] || exit 1\n"
                 }
-                s += ") &\n"
+                body += ") &\n"
+                s += guarded(group, indent: "", then: body)
             }
             s += "wait\n"
         }
         for i in afterPhase {
-            s += stepBlock(i, indent: "")
-            s += "[ \"$rc\" = 0 ] || exit 1\n"
+            s += guarded([i], indent: "", then: stepBlock(i, indent: "") + "[ \"$rc\" = 0 ] || exit 1\n")
         }
+        s += "[ \"$failed\" = ' ' ] || exit 1\n"
         s += "exit 0\n"
+        return s
+    }
+
+    /// The host-wide step kinds that `indices` (one group, or one step) wait for:
+    /// those they need (all of them when a step does not say) that this script runs
+    /// before them.
+    func blockers(_ indices: [Int]) -> [String] {
+        var found: [String] = []
+        for i in indices {
+            let earlier = steps.indices.filter { j in
+                steps[j].action.phase == .hostWide && (steps[i].action.phase != .hostWide || j < i)
+            }.map { steps[$0].action.name }
+            for kind in earlier where steps[i].needs?.contains(kind) ?? true {
+                if !found.contains(kind) && kind != steps[i].action.name { found.append(kind) }
+            }
+        }
+        return found
+    }
+
+    /// `then` unless one of the host-wide steps the steps need failed; then each
+    /// step is reported as skipped (`@@<nonce> skip N <kind>`).
+    private func guarded(_ indices: [Int], indent: String, then body: String, whenSkipped: String = "") -> String {
+        let needed = blockers(indices)
+        if needed.isEmpty { return body }
+        var s = "if why=$(failedneed \(needed.map(ShellQuote.quote).joined(separator: " "))); then\n"
+        for i in indices { s += "  echo \"$m skip \(i) $why\"\n" }
+        s += whenSkipped.isEmpty ? "" : "  " + whenSkipped
+        s += "else\n" + body + "fi\n"
         return s
     }
 

@@ -110,6 +110,7 @@ public struct Reconciliation: Sendable {
     /// The pure plan, plus an error per host that could not be observed.
     public func plan(_ report: ObservationReport) -> Plan {
         var plan = makePlan(specs: specs, observations: report.observations, revision: revision, prune: options.prune)
+        plan.generations = report.observations.compactMapValues(\.generation)
         if !report.failures.isEmpty {
             let hostErrors = report.failures.map { PlanError(host: $0.key, resource: "Host/\($0.key)", message: $0.value) }
             plan = Plan(revision: plan.revision, work: plan.work, drift: plan.drift, unmanaged: plan.unmanaged,
@@ -123,14 +124,16 @@ public struct Reconciliation: Sendable {
     public func apply(_ plan: Plan, owner: String, events: @escaping @Sendable (ApplyEvent) -> Void) async -> [HostApplyResult] {
         let byHost = Dictionary(grouping: plan.work, by: \.host)
         let hosts = byHost.keys.sorted()
+        let generations = plan.generations
         return await concurrentMap(hosts, limit: options.parallelism) { name -> HostApplyResult in
             guard let transport = connections.transports[name], let host = specs.host(named: name) else {
                 return HostApplyResult(host: name, outcomes: [], error: "no connection to \(name)")
             }
-            let applier = HostApplier(
+            var applier = HostApplier(
                 host: name, transport: transport, become: Inventory.become(for: host),
                 lockTimeoutSeconds: options.lockTimeoutSeconds, parallelism: options.environmentParallelism,
                 owner: owner)
+            applier.expectedGeneration = generations[name]
             return await applier.apply(byHost[name] ?? [], events: events)
         }
     }

@@ -82,11 +82,65 @@ public protocol RunRecording: Sendable {
 }
 
 /// plan → apply (locks taken on the hosts) → journal → observe → plan again.
+///
+/// Plan after the lock (issue 11 #7): a host's script refuses the plan when
+/// another run changed the host after the plan's observation (`stale`). The
+/// pipeline then observes and plans those hosts again, once, and applies the new
+/// plan only if it does nothing the approved plan did not show (its steps are a
+/// subset: the other run usually did the rest). A saved plan is never re-planned
+/// (`replanWhenStale: false`): it is refused.
 public struct ApplyPipeline: Sendable {
     public var reconciliation: Reconciliation
+    public var replanWhenStale: Bool
 
-    public init(reconciliation: Reconciliation) {
+    public init(reconciliation: Reconciliation, replanWhenStale: Bool = true) {
         self.reconciliation = reconciliation
+        self.replanWhenStale = replanWhenStale
+    }
+
+    /// The stale hosts' results after one re-plan: applied if the new plan is
+    /// within the approved one, refused otherwise.
+    func retryStale(_ results: [HostApplyResult], approved: Plan, owner: String, recorder: (any RunRecording)?,
+                    events: @escaping @Sendable (ApplyEvent) -> Void) async -> [HostApplyResult] {
+        let stale = Set(results.filter(\.stale).map(\.host))
+        guard !stale.isEmpty else { return results }
+        var replaced: [String: HostApplyResult] = [:]
+        if !replanWhenStale {
+            for host in stale {
+                let message = "the saved plan is stale: another run changed the host while this one waited for its lock; nothing was done, plan again"
+                recorder?.note(message, host: host)
+                events(.hostFailed(host: host, message: message))
+                replaced[host] = HostApplyResult(host: host, outcomes: [], error: message)
+            }
+        } else {
+            let fresh = reconciliation.plan(await reconciliation.observe())
+            var accepted: [PlannedStep] = []
+            for host in stale.sorted() {
+                let allowed = Set(approved.steps.filter { $0.host == host })
+                let work = fresh.work.filter { $0.host == host }
+                if fresh.summary.unobservedHosts?.contains(host) == true || !work.allSatisfy({ allowed.contains(PlanStep($0)) }) {
+                    let message = "another run changed the host while this one waited for its lock, and a new plan differs from the approved one; nothing was done, plan again"
+                    recorder?.note(message, host: host)
+                    events(.hostFailed(host: host, message: message))
+                    replaced[host] = HostApplyResult(host: host, outcomes: [], error: message)
+                } else if work.isEmpty {
+                    recorder?.note("another run changed the host while this one waited; nothing is left to do", host: host)
+                    replaced[host] = HostApplyResult(host: host, outcomes: [], error: nil)
+                } else {
+                    recorder?.note("another run changed the host while this one waited; planned again", host: host)
+                    accepted += work
+                }
+            }
+            var retry = Plan(revision: fresh.revision, work: accepted)
+            retry.generations = fresh.generations
+            for result in await reconciliation.apply(retry, owner: owner, events: { event in
+                recorder?.handle(event)
+                events(event)
+            }) {
+                replaced[result.host] = result
+            }
+        }
+        return results.map { replaced[$0.host] ?? $0 }
     }
 
     /// Applies `plan`, recording into `recorder` (when given) every event and at
@@ -95,10 +149,11 @@ public struct ApplyPipeline: Sendable {
     public func run(_ plan: Plan, owner: String, recorder: (any RunRecording)? = nil,
                     events: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) async -> ApplyOutcome {
         for error in plan.errors { recorder?.note("cannot plan: \(error.message)", host: error.host) }
-        let results = await reconciliation.apply(plan, owner: owner) { event in
+        let firstResults = await reconciliation.apply(plan, owner: owner) { event in
             recorder?.handle(event)
             events(event)
         }
+        let results = await retryStale(firstResults, approved: plan, owner: owner, recorder: recorder, events: events)
         recorder?.recordResults(results)
         // Level-triggered: look again rather than trust the step results.
         let after = await reconciliation.observe()

@@ -23,6 +23,9 @@ public struct Plan: Sendable, Hashable, Codable {
     /// The steps with their commands and markers, for the executor; index-aligned
     /// with `steps`. Not part of the JSON: a saved plan is re-planned before apply.
     public var work: [PlannedStep]
+    /// Each observed host's `HostObservation.generation`: the apply script refuses
+    /// to run the plan if another run changed the host since. Not part of the JSON.
+    public var generations: [String: String] = [:]
 
     public struct Summary: Sendable, Hashable, Codable {
         public var add: Int

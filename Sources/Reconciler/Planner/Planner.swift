@@ -32,6 +32,11 @@ public func makePlan(specs: SpecSet, observations: [String: HostObservation], re
             result.append(driver.planHost(context, observation: observed, hooks: hooks))
         }
     }
+    // Every marker names the repository that wrote it (labsync.yaml `name:`), so
+    // `--prune` removes only this repository's directories (issue 11 #11).
+    for i in result.steps.indices where result.steps[i].markerAfter != nil {
+        result.steps[i].markerAfter!.repository = specs.repository
+    }
     return Plan(revision: revision, work: result.steps, drift: result.drift, unmanaged: result.unmanaged,
                 errors: result.errors)
 }

@@ -140,11 +140,13 @@ def marker(directory):
           and isinstance(data.get("packages"), list)
           and all(isinstance(p, str) for p in data["packages"])
           and isinstance(data.get("python", ""), str)
-          and isinstance(data.get("writtenAt", ""), (str, type(None))))
+          and isinstance(data.get("writtenAt", ""), (str, type(None)))
+          and isinstance(data.get("repository", ""), (str, type(None))))
     if not ok:
         return None, "%s does not look like a labsync marker" % path
+    # "repository": the spec repository that wrote it (what --prune goes by).
     return {"spec": data["spec"], "packages": data["packages"], "python": data.get("python", ""),
-            "writtenAt": data.get("writtenAt")}, None
+            "writtenAt": data.get("writtenAt"), "repository": data.get("repository")}, None
 
 
 def sha256_file(path):

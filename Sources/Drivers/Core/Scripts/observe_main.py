@@ -12,6 +12,21 @@ LIB_SOURCE = globals().get("LIB", "")
 FRAGMENT_SOURCES = globals().get("FRAGMENTS", {})
 
 
+def generation():
+    """The token the last apply script wrote beside the host lock (HostScript):
+    the same directory it picks for the same user."""
+    import os
+    if os.geteuid() == 0:
+        directory = "/var/lock/labsync"
+    else:
+        directory = (os.environ.get("XDG_RUNTIME_DIR") or os.path.expanduser("~/.cache")) + "/labsync"
+    try:
+        with open(os.path.join(directory, "generation")) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def main():
     request = json.loads(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else {}
     lib = {"__name__": "labsync_observe_lib"}
@@ -33,6 +48,7 @@ def main():
             errors[name] = traceback.format_exc(limit=3).strip()
     if errors:
         result["driverErrors"] = errors
+    result["generation"] = generation()
     sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
 
 

@@ -1,0 +1,104 @@
+// The rendered host script run by a real /bin/sh on this machine (no SSH), with
+// its lock in a directory of the test's own: what the script does when the host
+// is not the usual Debian box.
+
+import Drivers
+import Foundation
+import LabsyncTestSupport
+@testable import Reconciler
+import Remote
+import Testing
+
+@Suite(.integration) struct HostScriptRunTests {
+    static func step(_ name: String, _ shell: String, kind: StepKind = .install, resource: String = "PythonEnvironment/a",
+                     path: String? = nil) -> PlannedStep {
+        PlannedStep(host: "h", resource: resource, action: kind, reason: name,
+                    commands: [RemoteCommand("/bin/sh", ["-c", shell])], environmentPath: path)
+    }
+
+    /// Issue 11 #20: `/var/lock` → `/run/lock`, and `/run/lock` missing. The script
+    /// creates the directory the link names and takes its lock there.
+    @Test func lockUnderADanglingSymlink() throws {
+        let dir = try Spawn.makeTempDirectory(prefix: "hostscript-lock")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/run", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/lock", withDestinationPath: dir + "/run/lock")
+        let script = HostScript(steps: [Self.step("one", "echo hello")], nonce: "n", owner: "test-owner",
+                                lockDirectory: dir + "/lock/labsync").renderWork()
+        let result = try Spawn.run(["/bin/sh", "-s"], stdin: Array(script.utf8))
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stdoutText.contains("@@n locked"))
+        #expect(result.stdoutText.contains("@@n out 0 hello"))
+        let owner = try String(contentsOfFile: dir + "/run/lock/labsync/host.owner", encoding: .utf8)
+        #expect(owner == "test-owner\n")
+    }
+
+    /// Issue 11 #7: once it holds the lock, the script compares the generation the
+    /// plan was made from with the one beside the lock; another run's means the plan
+    /// is stale, and nothing runs. A current plan runs and writes its own generation.
+    @Test func aPlanMadeBeforeAnotherRunIsRefusedOnceLocked() throws {
+        let dir = try Spawn.makeTempDirectory(prefix: "hostscript-stale")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let steps = [Self.step("one", "echo ran")]
+        func run(expecting generation: String?, nonce: String) throws -> SpawnResult {
+            let script = HostScript(steps: steps, nonce: nonce, owner: "o", lockDirectory: dir,
+                                    expectedGeneration: generation).renderWork()
+            return try Spawn.run(["/bin/sh", "-s"], stdin: Array(script.utf8))
+        }
+        func generation() -> String? { try? String(contentsOfFile: dir + "/generation", encoding: .utf8) }
+
+        // No apply ever ran here: the observation said "".
+        var result = try run(expecting: "", nonce: "first")
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(generation() == "first\n")
+
+        // A plan made from that same observation, after "first" ran: stale.
+        result = try run(expecting: "", nonce: "second")
+        #expect(result.status == HostScript.staleExitCode)
+        #expect(result.stdoutText.contains("@@second stale"))
+        #expect(!result.stdoutText.contains("@@second begin"))
+        #expect(generation() == "first\n", "a refused run changes nothing")
+
+        // A plan made after "first": runs.
+        result = try run(expecting: "first", nonce: "third")
+        #expect(result.status == 0)
+        #expect(result.stdoutText.contains("@@third out 0 ran"))
+        #expect(generation() == "third\n")
+    }
+
+    /// Issue 11 #16: a failed ensure-uv skips the uv environment that needs it, and
+    /// nothing else: the pip environment and a later host-wide step still run.
+    @Test func failedHostWideStepSkipsOnlyItsDependents() throws {
+        let dir = try Spawn.makeTempDirectory(prefix: "hostscript-needs")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let steps = HostScriptNeedsFixture.steps
+        let script = HostScript(steps: steps, nonce: "n", owner: "o", lockDirectory: dir + "/lock").renderWork()
+        let result = try Spawn.run(["/bin/sh", "-s"], stdin: Array(script.utf8))
+        #expect(result.status == 1, "a failed step fails the script")
+        let tracker = StepTracker(host: "h", steps: steps.map(PlanStep.init), nonce: "n", keptLines: 10, events: { _ in })
+        for line in result.stdoutText.split(separator: "\n") { tracker.consume(OutputLine(stream: .stdout, text: String(line))) }
+        let outcomes = tracker.outcomes()
+        #expect(outcomes.map(\.status) == [.failed, .succeeded, .skipped, .succeeded, .succeeded])
+        #expect(outcomes[2].skippedBecause == "ensure-uv")
+        #expect(outcomes[4].output == ["pip env"])
+        #expect(result.stdoutText.contains("@@n out 0 no uv"))
+    }
+}
+
+/// ensure-uv (fails), ensure-python, a uv environment (needs ensure-uv), a pip
+/// environment (create needs ensure-python, which succeeds; install needs nothing).
+enum HostScriptNeedsFixture {
+    static var steps: [PlannedStep] {
+        var uvFails = HostScriptRunTests.step("uv", "echo no uv; exit 1", kind: .ensureUV, resource: "Host/h")
+        uvFails.needs = []
+        var python = HostScriptRunTests.step("python", "true", kind: .ensurePython, resource: "Host/h")
+        python.needs = []
+        var uvEnv = HostScriptRunTests.step("uv env", "echo uv env", resource: "PythonEnvironment/fast", path: "/e/fast")
+        uvEnv.needs = ["ensure-uv"]
+        var pipEnv = HostScriptRunTests.step("pip env", "echo pip env", resource: "PythonEnvironment/slow", path: "/e/slow")
+        pipEnv.needs = []
+        var pipCreate = HostScriptRunTests.step("create", "true", kind: .createEnv, resource: "PythonEnvironment/slow", path: "/e/slow")
+        pipCreate.needs = ["ensure-python"]
+        return [uvFails, python, uvEnv, pipCreate, pipEnv]
+    }
+}
