@@ -86,7 +86,7 @@ struct Apply: AsyncParsableCommand {
         }
 
         if let directory = plan.manifests?.directory, let changes = plan.manifests?.changes, !changes.isEmpty {
-            try ManifestDirectory(directory).apply(changes)
+            try reportingErrors { try ManifestDirectory(directory).apply(changes) }
             let note = Self.manifestNote(changes, directory)
             say(note)
             if let record { RunRecorder(journal: record.journal, run: record.id).note(note, host: nil) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Drivers
 import Foundation
+import Reconciler
 import Specs
 
 /// `labsync render`: the files Flux reconciles for every JupyterHub with
@@ -58,7 +59,7 @@ struct Render: AsyncParsableCommand {
         }
         let directory = ManifestDirectory(manifests!)
         for r in rendered {
-            for file in r.files { try directory.write(file.path, file.content) }
+            for file in r.files { try reportingErrors { try directory.write(file.path, file.content) } }
             let secret = r.secrets.map { "; needs Secret \($0.namespace)/\($0.name) key \($0.key) (see --secret-template)" }.joined()
             say("\(r.resource): wrote \(r.directory)/\(secret)")
         }

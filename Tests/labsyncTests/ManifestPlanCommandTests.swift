@@ -27,7 +27,7 @@ import Testing
     }
 
     /// Every byte under `directory`, file by file.
-    func contents(_ directory: URL) -> [(String, Data)] {
+    func allBytes(_ directory: URL) -> [(String, Data)] {
         let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
         return (walker?.allObjects as? [URL] ?? []).compactMap { url in
             (try? Data(contentsOf: url)).map { (url.path, $0) }
@@ -90,7 +90,7 @@ import Testing
 
         // The canary: in no plan, no output, no written file, nothing in the state directory (the journal).
         for text in outputs { #expect(!text.contains(canary)) }
-        let written = contents(w.manifests) + contents(w.state)
+        let written = allBytes(w.manifests) + allBytes(w.state)
         #expect(!written.isEmpty)
         for (path, data) in written { #expect(data.range(of: Data(canary.utf8)) == nil, "\(path) holds the secret") }
         let history = try await LabsyncBinary.runAsync(["history", "--state-dir", w.state.path], env: env)

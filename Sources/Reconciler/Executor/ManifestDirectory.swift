@@ -1,34 +1,34 @@
-import ArgumentParser
+// The manifests directory (`--manifests DIR`, the path Flux watches) as plan,
+// apply, render and the daemon read and write it: the IO around the manifest
+// drivers' pure comparison.
+
 import Drivers
 import Foundation
-import Reconciler
 import Specs
 
-/// `--manifests DIR` of plan and apply: the GitOps directory Kubernetes hubs are
-/// planned against and written to.
-struct ManifestOptions: ParsableArguments {
-    @Option(name: .customLong("manifests"),
-            help: "Plan (and apply) the Kubernetes hubs against this directory (usually the path Flux watches).")
-    var manifests: String?
-
-    /// The plan's manifest section: the directory read here (the IO), compared by the drivers (pure).
-    func section(_ specs: SpecSet) throws -> ManifestSection? {
-        let rendered = DriverRegistry.renderManifests(specs)
-        guard let manifests else { return ManifestSection.plan(rendered, changes: nil, directory: nil) }
-        let existing = try ManifestDirectory(manifests).read()
-        return ManifestSection.plan(rendered, changes: DriverRegistry.planManifests(specs, existing: existing),
-                                    directory: manifests)
-    }
+/// Why a manifests directory could not be read or written: "PATH: message".
+public struct ManifestDirectoryError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): \(message)" }
 }
 
 /// The files of a manifests directory: read for planning, written by apply and render.
-struct ManifestDirectory {
-    let root: URL
-    init(_ path: String) { root = URL(fileURLWithPath: path) }
+public struct ManifestDirectory: Sendable {
+    public let root: URL
+    public init(_ path: String) { root = URL(fileURLWithPath: path) }
+
+    /// The plan's manifest section for `specs` against this directory: read here,
+    /// compared by the manifest drivers (pure).
+    public func section(_ specs: SpecSet) throws -> ManifestSection? {
+        let rendered = DriverRegistry.renderManifests(specs)
+        return ManifestSection.plan(rendered, changes: DriverRegistry.planManifests(specs, existing: try read()),
+                                    directory: root.relativePath)
+    }
 
     /// Every regular `.yaml`/`.yml` file under the directory (relative path → text),
     /// hidden folders (`.git`) and symbolic links left out. A missing directory is empty.
-    func read() throws -> [String: String] {
+    public func read() throws -> [String: String] {
         var files: [String: String] = [:]
         guard FileManager.default.fileExists(atPath: root.path) else { return files }
         guard let walker = FileManager.default.enumerator(
@@ -44,33 +44,30 @@ struct ManifestDirectory {
             do {
                 files[String(path.dropFirst(base.count + 1))] = try String(contentsOf: url, encoding: .utf8)
             } catch {
-                printError("error: cannot read \(path): \(error.localizedDescription)")
-                throw ExitCode.failure
+                throw ManifestDirectoryError(path: path, message: "cannot read: \(error.localizedDescription)")
             }
         }
         return files
     }
 
     /// Writes a file atomically, never through a symbolic link planted in the directory.
-    func write(_ relative: String, _ content: String) throws {
+    public func write(_ relative: String, _ content: String) throws {
         try refuseSymbolicLinks(relative)
         let url = root.appendingPathComponent(relative)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(content.utf8).write(to: url, options: .atomic)
         } catch {
-            printError("\(url.path): cannot write: \(error.localizedDescription)")
-            throw ExitCode.failure
+            throw ManifestDirectoryError(path: url.path, message: "cannot write: \(error.localizedDescription)")
         }
     }
 
     /// Removes a file, then the folders it leaves empty (up to, not including, the root).
-    func delete(_ relative: String) throws {
+    public func delete(_ relative: String) throws {
         try refuseSymbolicLinks(relative)
         var url = root.appendingPathComponent(relative)
         do { try FileManager.default.removeItem(at: url) } catch {
-            printError("\(url.path): cannot remove: \(error.localizedDescription)")
-            throw ExitCode.failure
+            throw ManifestDirectoryError(path: url.path, message: "cannot remove: \(error.localizedDescription)")
         }
         for _ in relative.split(separator: "/").dropLast() {
             url.deleteLastPathComponent()
@@ -80,7 +77,7 @@ struct ManifestDirectory {
     }
 
     /// Carries out the plan's manifest changes, in its order.
-    func apply(_ changes: [ManifestChange]) throws {
+    public func apply(_ changes: [ManifestChange]) throws {
         for change in changes {
             if let content = change.content { try write(change.path, content) } else { try delete(change.path) }
         }
@@ -94,8 +91,7 @@ struct ManifestDirectory {
             url.appendPathComponent(String(component))
             var info = stat()
             if lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
-                printError("\(url.path): is a symbolic link; refusing to write through it")
-                throw ExitCode.failure
+                throw ManifestDirectoryError(path: url.path, message: "is a symbolic link; refusing to write through it")
             }
         }
     }
