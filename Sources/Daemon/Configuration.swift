@@ -35,6 +35,9 @@ public struct DaemonConfiguration: Sendable {
     public var allowEmpty: Bool
     /// Read timeouts and the connection cap of the HTTP server.
     public var httpLimits = HTTPLimits()
+    /// `--manifests DIR`: the directory the Kubernetes hubs' files are kept in step
+    /// with; nil: they are listed as not planned.
+    public var manifestsDirectory: String?
 
     public init(repo: String, ref: String?, refNote: String? = nil, source: any Source, sourceAtRevision: @escaping @Sendable (String) -> any Source,
                 stateDirectory: URL, inventory: InventoryOptions, run: RunOptions = RunOptions(),

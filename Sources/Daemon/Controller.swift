@@ -182,6 +182,7 @@ public actor DaemonController: Service {
         let reconciliation = Reconciliation(specs: subset, revision: revision, connections: connections, options: options)
         let report = eligible.isEmpty ? ObservationReport() : await reconciliation.observe()
         var plan = reconciliation.plan(report)
+        plan.addManifests(manifestSection(specs))
         var failedHosts = Set(report.failures.keys)
 
         // 3. Apply, unless suspended or there is nothing to do.
@@ -191,6 +192,8 @@ public actor DaemonController: Service {
             if let outcome = await apply(plan, reconciliation: reconciliation, trigger: trigger, revision: revision) {
                 failedHosts.formUnion(outcome.failedHosts)
                 plan = outcome.remaining
+                // Level-triggered for the directory too: read it again.
+                plan.addManifests(manifestSection(specs))
             }
         case .recordQuietRun:
             recordQuietRun(plan: plan, trigger: trigger, revision: revision, failedHosts: failedHosts, report: report)
@@ -226,10 +229,22 @@ public actor DaemonController: Service {
         status.runningRun = runID
         defer { status.runningRun = nil }
         logger.info("run \(runID) (\(trigger.rawValue)) at \(revision ?? "-"): \(plan.oneLineSummary)")
+        let recorder = RunRecorder(journal: journal, run: runID)
+        if let directory = configuration.manifestsDirectory, let changes = plan.manifests?.changes, !changes.isEmpty {
+            // The files first: local and quick. A directory that cannot be written
+            // is logged and recorded; the next pass tries again.
+            do {
+                try ManifestDirectory(directory).apply(changes)
+                recorder.note("manifests: \(changes.count) file(s) written or removed in \(directory)", host: nil)
+            } catch {
+                logger.error("cannot update the manifests directory: \(error)")
+                recorder.note("manifests: \(error)", host: nil)
+            }
+        }
         let metrics = self.metrics
         let outcome = await ApplyPipeline(reconciliation: reconciliation).run(
             plan, owner: "labsync daemon pid \(getpid()) on \(ProcessInfo.processInfo.hostName)",
-            recorder: RunRecorder(journal: journal, run: runID)
+            recorder: recorder
         ) { event in
             if case .stepFinished(let outcome) = event {
                 metrics.steps(action: outcome.step.action.rawValue, result: outcome.status.rawValue).increment()
@@ -256,6 +271,18 @@ public actor DaemonController: Service {
         let result: JournalRun.Result = failedHosts.isEmpty && plan.errors.isEmpty ? .noChanges : .failed
         try? journal.finish(run: id, result: result, summary: plan.oneLineSummary)
         metrics.runs(result.rawValue).increment()
+    }
+
+    /// The Kubernetes hubs' part of the plan: against `--manifests DIR`, else
+    /// named as not planned. An unreadable directory is logged, and planned as
+    /// not given (nothing is written from a directory that was not read).
+    private func manifestSection(_ specs: SpecSet) -> ManifestSection? {
+        if let directory = configuration.manifestsDirectory {
+            do { return try ManifestDirectory(directory).section(specs) } catch {
+                logger.error("cannot read the manifests directory: \(error)")
+            }
+        }
+        return ManifestSection.plan(DriverRegistry.renderManifests(specs), changes: nil, directory: nil)
     }
 
     /// Why a revision cannot be applied, or nil.

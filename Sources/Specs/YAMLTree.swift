@@ -42,10 +42,10 @@ public struct YAMLLimits: Sendable {
     public init() {}
 }
 
-enum YAMLReader {
+public enum YAMLReader {
     /// Parses every document of one file. On failure returns the diagnostic
     /// for the first YAML error (libyaml cannot continue past it).
-    static func documents(
+    public static func documents(
         text: String, file: String, limits: YAMLLimits = YAMLLimits()
     ) -> Result<[YAMLNode], Diagnostic> {
         guard text.utf8.count <= limits.maxFileBytes else {

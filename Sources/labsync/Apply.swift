@@ -12,11 +12,16 @@ struct Apply: AsyncParsableCommand {
             and the apply is refused if the plan would now differ (a stale plan). After applying, \
             the hosts are observed once more and the run reports whether they converged. \
             Exits 1 if any step failed or a host could not be reached.
+
+            With --manifests DIR, the Kubernetes hubs' files are written into DIR (atomically) and \
+            files labsync rendered for hubs no longer in the specs are removed; committing and \
+            pushing them for Flux stays with you.
             """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var hostOptions: HostOptions
     @OptionGroup var pruneOptions: PruneOptions
+    @OptionGroup var manifestOptions: ManifestOptions
 
     @Argument(help: "A plan saved with `labsync plan --format json --out FILE`.")
     var planFile: String?
@@ -51,7 +56,8 @@ struct Apply: AsyncParsableCommand {
         var reconciliation = session.reconciliation
         reconciliation.options.prune = try pruneOptions.check(session)
 
-        let plan = reconciliation.plan(await session.observe())
+        var plan = reconciliation.plan(await session.observe())
+        plan.addManifests(try manifestOptions.section(session.specs))
         let record = CLIRunRecord.begin(repository, kind: .apply, revision: session.revision, plan: plan)
         if let saved, !saved.hasSameChanges(as: plan) {
             await session.close()
@@ -76,6 +82,26 @@ struct Apply: AsyncParsableCommand {
                 record?.finish(.cancelled, "not confirmed")
                 say("Apply cancelled.")
                 throw ExitCode.failure
+            }
+        }
+
+        if let directory = plan.manifests?.directory, let changes = plan.manifests?.changes, !changes.isEmpty {
+            try reportingErrors { try ManifestDirectory(directory).apply(changes) }
+            let note = Self.manifestNote(changes, directory)
+            say(note)
+            if let record { RunRecorder(journal: record.journal, run: record.id).note(note, host: nil) }
+            // Level-triggered, as for hosts: read the directory again.
+            if let remaining = try manifestOptions.section(session.specs), !remaining.changes.isEmpty {
+                printError("error: \(directory) still differs from the specs after writing: \(remaining.changes.map(\.path).joined(separator: ", "))")
+                await session.close()
+                record?.finish(.failed, "manifests not converged")
+                throw ExitCode.failure
+            }
+            if plan.steps.isEmpty {
+                await session.close()
+                record?.finish(plan.errors.isEmpty ? .succeeded : .failed, plan.oneLineSummary)
+                if !plan.errors.isEmpty { throw ExitCode.failure }
+                return
             }
         }
 
@@ -105,6 +131,12 @@ struct Apply: AsyncParsableCommand {
             say("Recorded as run \(record.id): `labsync logs \(record.id)` shows its output.")
         }
         if outcome.failed { throw ExitCode.failure }
+    }
+
+    /// "Manifests: 1 written, 0 removed in DIR; commit and push them for Flux."
+    static func manifestNote(_ changes: [ManifestChange], _ directory: String) -> String {
+        let removed = changes.filter { $0.action == .delete }.count
+        return "Manifests: \(changes.count - removed) written, \(removed) removed in \(directory); commit and push them for Flux."
     }
 
     static func readPlan(_ path: String) throws -> Reconciler.Plan {

@@ -61,6 +61,10 @@ struct DaemonCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-empty"), help: "Accept a revision with no specs at all.")
     var allowEmpty = false
 
+    @Option(name: .customLong("manifests"),
+            help: "Keep this directory (the path Flux watches) in step with the Kubernetes hubs' manifests; committing stays with you.")
+    var manifests: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -118,7 +122,7 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let listen = listenAddress!
-        let configuration = DaemonConfiguration(
+        var configuration = DaemonConfiguration(
             repo: repository.repo!, ref: ref, refNote: refNote,
             source: source(ref: ref),
             sourceAtRevision: { revision in source(ref: revision) },
@@ -133,6 +137,7 @@ struct DaemonCommand: AsyncParsableCommand {
             retryBase: parseDuration(retryBase)!, retryMax: parseDuration(retryMax)!,
             listenHost: listen.host, listenPort: listen.port, webhookSecret: secret,
             shutdownTimeout: parseDuration(shutdownTimeout)!, allowEmpty: allowEmpty)
+        configuration.manifestsDirectory = manifests
         do {
             try await LabsyncDaemon.run(configuration, logLevel: logLevel)
         } catch {

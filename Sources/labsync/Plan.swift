@@ -9,6 +9,11 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Observe the hosts and show what apply would change. Never changes a host.",
         discussion: """
+            With --manifests DIR, Kubernetes hubs are compared with the files labsync rendered \
+            into DIR (the path Flux watches): files to create, update (with a values diff) or delete. \
+            Without it they are listed as not planned.
+
+
             Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, \
             2 changes pending (with --detailed-exitcode).
             """)
@@ -16,6 +21,7 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var hostOptions: HostOptions
     @OptionGroup var pruneOptions: PruneOptions
+    @OptionGroup var manifestOptions: ManifestOptions
 
     @Option(help: "text, markdown (for a pull-request comment) or json (what `apply PLANFILE` reads).")
     var format: PlanFormat = .text
@@ -38,7 +44,8 @@ struct PlanCommand: AsyncParsableCommand {
         if checkIndex, !(await PackageCheck.plan(session.specs, report, stateDirectory: repository.resolvedStateDirectory)) {
             throw ExitCode.failure
         }
-        let plan = reconciliation.plan(report)
+        var plan = reconciliation.plan(report)
+        plan.addManifests(try manifestOptions.section(session.specs))
         CLIRunRecord.begin(repository, kind: .plan, revision: session.revision, plan: plan)?
             .finish(plan.errors.isEmpty ? .succeeded : .failed, plan.oneLineSummary)
         let text = plan.rendered(as: format)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Drivers
 import Foundation
+import Reconciler
 import Specs
 
 /// `labsync render`: the files Flux reconciles for every JupyterHub with
@@ -47,48 +48,20 @@ struct Render: AsyncParsableCommand {
             printError("\(count) error\(count == 1 ? "" : "s"); nothing written")
             throw ExitCode.failure
         }
-        let hubs = result.specs.kubernetesHubs.filter { $0.state == .present }
-        if hubs.isEmpty { printError("no JupyterHub with spec.kubernetes and state: present; nothing to render") }
-        let rendered = hubs.map(KubernetesHubRenderer.render)
+        let rendered = DriverRegistry.renderManifests(result.specs)
+        if rendered.isEmpty { printError("no JupyterHub with spec.kubernetes and state: present; nothing to render") }
         if secretTemplate {
-            for r in rendered {
-                guard let secret = r.oauthSecret else { continue }
-                say("# JupyterHub/\(r.hub): Secret \(secret.namespace)/\(secret.name), key \(secret.key)")
-                say(secret.kubectlCommand)
+            for secret in rendered.flatMap(\.secrets) {
+                say("# \(secret.resource): Secret \(secret.namespace)/\(secret.name), key \(secret.key)")
+                say(secret.createCommand)
             }
             return
         }
-        let root = URL(fileURLWithPath: manifests!)
+        let directory = ManifestDirectory(manifests!)
         for r in rendered {
-            for file in r.files {
-                let url = root.appendingPathComponent(file.path)
-                // DIR is often a checkout of someone else's repository: a symbolic
-                // link planted inside it must not send labsync's writes elsewhere.
-                if let link = Self.symbolicLink(under: root, relative: file.path) {
-                    printError("\(link): is a symbolic link; refusing to write through it")
-                    throw ExitCode.failure
-                }
-                do {
-                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try Data(file.content.utf8).write(to: url, options: .atomic)
-                } catch {
-                    printError("\(url.path): cannot write: \(error.localizedDescription)")
-                    throw ExitCode.failure
-                }
-            }
-            let secret = r.oauthSecret.map { "; needs Secret \($0.namespace)/\($0.name) key \($0.key) (see --secret-template)" } ?? ""
-            say("JupyterHub/\(r.hub): wrote \(r.directory)/\(secret)")
+            for file in r.files { try reportingErrors { try directory.write(file.path, file.content) } }
+            let secret = r.secrets.map { "; needs Secret \($0.namespace)/\($0.name) key \($0.key) (see --secret-template)" }.joined()
+            say("\(r.resource): wrote \(r.directory)/\(secret)")
         }
-    }
-
-    /// The first component of `relative` under `root` that exists as a symbolic link.
-    static func symbolicLink(under root: URL, relative: String) -> String? {
-        var url = root
-        for component in relative.split(separator: "/") {
-            url.appendPathComponent(String(component))
-            var info = stat()
-            if lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK { return url.path }
-        }
-        return nil
     }
 }

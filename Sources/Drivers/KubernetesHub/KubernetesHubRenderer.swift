@@ -21,12 +21,6 @@
 import Remote
 import Specs
 
-/// One rendered file, its path relative to the manifests directory.
-public struct ManifestFile: Sendable, Hashable {
-    public var path: String
-    public var content: String
-}
-
 /// The Secret the operator must create before Flux can install the release.
 public struct OAuthSecretRequirement: Sendable, Hashable {
     public var namespace: String
@@ -83,6 +77,13 @@ public enum KubernetesHubRenderer {
 
     public static func secretName(release: String) -> String { "\(release)-oauth-client" }
 
+    /// The first line of every file: how `labsync plan` tells labsync's files
+    /// (and which hub they belong to) from everything else in the directory.
+    static let headerPrefix = "Rendered by labsync from "
+    static func headerLine(resource: String) -> String {
+        "\(headerPrefix)\(resource); do not edit: labsync rewrites it from the spec."
+    }
+
     public static func authenticatorClass(_ type: AuthenticationType) -> (entryPoint: String, className: String)? {
         switch type {
         case .gitlab: ("gitlab", "GitLabOAuthenticator")
@@ -99,9 +100,7 @@ public enum KubernetesHubRenderer {
             "app.kubernetes.io/managed-by": .string("labsync"),
             "labsync.dev/jupyterhub": .string(hub.name),
         ])
-        let header = [
-            "Rendered by labsync from JupyterHub/\(hub.name); do not edit: labsync rewrites it from the spec.",
-        ]
+        let header = [headerLine(resource: "JupyterHub/\(hub.name)")]
 
         let namespaceObject = ManifestValue.object([
             "apiVersion": .string("v1"),

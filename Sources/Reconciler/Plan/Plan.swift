@@ -20,6 +20,9 @@ public struct Plan: Sendable, Hashable, Codable {
     /// What the specs ask for but cannot be planned (e.g. a python the host cannot get).
     public var errors: [PlanError]
     public var summary: Summary
+    /// Files of targets that are not hosts (Kubernetes hubs' GitOps directory);
+    /// nil when the specs declare none, and then absent from the JSON.
+    public var manifests: ManifestSection?
     /// The steps with their commands and markers, for the executor; index-aligned
     /// with `steps`. Not part of the JSON: a saved plan is re-planned before apply.
     public var work: [PlannedStep]
@@ -42,7 +45,7 @@ public struct Plan: Sendable, Hashable, Codable {
 
     /// No steps: the hosts match the specs (drift under `unmanaged: report` and
     /// unmanaged venvs are shown but change nothing).
-    public var isEmpty: Bool { steps.isEmpty }
+    public var isEmpty: Bool { steps.isEmpty && manifestChanges.isEmpty }
 
     public init(revision: String?, work: [PlannedStep], drift: [DriftItem] = [], unmanaged: [UnmanagedItem] = [],
                 errors: [PlanError] = []) {
@@ -72,7 +75,7 @@ public struct Plan: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case formatVersion, revision, steps, drift, unmanaged, errors, summary
+        case formatVersion, revision, steps, drift, unmanaged, errors, summary, manifests
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,6 +87,7 @@ public struct Plan: Sendable, Hashable, Codable {
         unmanaged = try c.decode([UnmanagedItem].self, forKey: .unmanaged)
         errors = try c.decodeIfPresent([PlanError].self, forKey: .errors) ?? []
         summary = try c.decode(Summary.self, forKey: .summary)
+        manifests = try c.decodeIfPresent(ManifestSection.self, forKey: .manifests)
         work = []
     }
 
@@ -96,12 +100,13 @@ public struct Plan: Sendable, Hashable, Codable {
         try c.encode(unmanaged, forKey: .unmanaged)
         try c.encode(errors, forKey: .errors)
         try c.encode(summary, forKey: .summary)
+        try c.encodeIfPresent(manifests, forKey: .manifests)
     }
 
     /// Same changes (ignoring `work`, which a decoded plan lacks): how `apply PLANFILE`
     /// tells a stale saved plan from the freshly made one.
     public func hasSameChanges(as other: Plan) -> Bool {
-        steps == other.steps && revision == other.revision
+        steps == other.steps && revision == other.revision && manifests?.comparable == other.manifests?.comparable
     }
 }
 

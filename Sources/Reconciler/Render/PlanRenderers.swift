@@ -22,7 +22,10 @@ extension Plan {
     /// "Plan: 2 to add, 1 to change, 0 to remove." or "No changes. Hosts match the specs."
     public var summaryLine: String {
         if let unobserved = summary.unobservedHosts, !unobserved.isEmpty { return unobservedSummaryLine(unobserved) }
-        if isEmpty { return "No changes. Hosts match the specs." }
+        if isEmpty {
+            return manifests?.directory == nil ? "No changes. Hosts match the specs."
+                                               : "No changes. Hosts and manifests match the specs."
+        }
         return "Plan: \(summary.add) to add, \(summary.change) to change, \(summary.remove) to remove."
     }
 
@@ -59,6 +62,7 @@ extension Plan {
             }
             out.append("")
         }
+        out += manifestText()
         if !errors.isEmpty {
             out.append("Errors (nothing planned for these):")
             for error in errors { out.append("  x \(esc(error.host)) \(esc(error.resource)): \(esc(error.message))") }
@@ -133,6 +137,7 @@ extension Plan {
                 "\(escapeMarkdown($0.resource)): \(escapeMarkdown($0.message))"
             })
         }
+        out += manifestMarkdown()
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -143,6 +148,69 @@ extension Plan {
     /// Text plans: control characters as escapes, so a value cannot start a
     /// line of its own (a forged step).
     func esc(_ text: String) -> String { TextEscaping.visible(text) }
+
+    // MARK: manifests
+
+    func manifestText() -> [String] {
+        guard let m = manifests else { return [] }
+        var out: [String] = []
+        if let directory = m.directory {
+            if !m.changes.isEmpty {
+                out.append("Manifests in \(esc(directory)):")
+                for change in m.changes {
+                    out.append("  \(change.action.symbol) \(change.action.rawValue) \(esc(change.path)) (\(esc(change.resource)))")
+                    for value in change.diff { out.append("      \(esc(value.description))") }
+                }
+                out.append("")
+            }
+            for secret in m.secrets {
+                out.append("Needs Secret \(esc(secret.namespace))/\(esc(secret.name)), key \(esc(secret.key)), for \(esc(secret.resource)) "
+                           + "(create it yourself; `labsync render --secret-template` prints the command).")
+            }
+            if !m.secrets.isEmpty { out.append("") }
+        }
+        if !m.notPlanned.isEmpty {
+            out.append("Not planned (pass --manifests DIR): \(m.notPlanned.map(esc).joined(separator: ", "))")
+            out.append("")
+        }
+        return out
+    }
+
+    func manifestMarkdown() -> [String] {
+        guard let m = manifests else { return [] }
+        var out: [String] = []
+        if let directory = m.directory {
+            out += ["", "### Manifests in \(TextEscaping.codeSpan(directory))"]
+            if !m.changes.isEmpty {
+                out += ["", "| | action | resource | file |", "|---|---|---|---|"]
+                for c in m.changes {
+                    out.append("| `\(c.action.symbol)` | \(c.action.rawValue) | \(escapeMarkdown(c.resource)) | \(TextEscaping.codeSpan(c.path, inTable: true)) |")
+                }
+                for c in m.changes where !c.diff.isEmpty {
+                    // A diff block: GitHub and GitLab colour the removed and added values.
+                    var lines: [String] = []
+                    for value in c.diff {
+                        if let before = value.before { lines.append("- \(esc(value.path)): \(esc(before))") }
+                        if let after = value.after { lines.append("+ \(esc(value.path)): \(esc(after))") }
+                    }
+                    let fence = TextEscaping.codeFence(for: lines.joined())
+                    out += ["", "Changes in \(TextEscaping.codeSpan(c.path)):", "", "\(fence)diff"] + lines + [fence]
+                }
+            } else {
+                out += ["", "No changes: the directory holds what the specs render."]
+            }
+            if !m.secrets.isEmpty {
+                out += ["", "**Secrets to create** (names only; `labsync render --secret-template` prints the command)", ""]
+                out += m.secrets.map {
+                    "- Secret \(TextEscaping.codeSpan("\($0.namespace)/\($0.name)")), key \(TextEscaping.codeSpan($0.key)), for \(escapeMarkdown($0.resource))"
+                }
+            }
+        }
+        if !m.notPlanned.isEmpty {
+            out += ["", "**Not planned** (pass `--manifests DIR`): " + m.notPlanned.map(escapeMarkdown).joined(separator: ", ")]
+        }
+        return out
+    }
 
     // MARK: JSON
 
