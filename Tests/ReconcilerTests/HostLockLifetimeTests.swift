@@ -53,10 +53,12 @@ import Glibc
         let slow = PlannedStep(host: "h", resource: "X/slow", action: .install, reason: "r",
                                commands: [RemoteCommand("/bin/sh", ["-c", "sleep \(marker)"])], environmentPath: "/x")
         var first = HostApplier(host: "h", transport: SSHTransport(endpoint: endpoint), become: .none,
-                                owner: "first run, pid 4242", timeout: .seconds(6))
+                                owner: "first run, pid 4242", timeout: .seconds(20))
         first.lockDirectory = lockDirectory
         let running = Task { await first.apply([slow]) { _ in } }
-        #expect(await Self.waitUntil(seconds: 5) { !Self.processes(mentioning: "sleep \(marker)").isEmpty })
+        // Bounds for a loaded machine (the integration tier runs suites in
+        // parallel): connecting and starting can take seconds there.
+        #expect(await Self.waitUntil(seconds: 15) { !Self.processes(mentioning: "sleep \(marker)").isEmpty })
 
         // Meanwhile a second apply waits, names the holder, and gives up after 1 s.
         let quick = PlannedStep(host: "h", resource: "X/quick", action: .install, reason: "r",

@@ -140,8 +140,10 @@ extension PipScenarios {
             #expect(await waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: second + "/bin/python") })
             run.kill(SIGKILL)
             run.wait(timeout: 30)
-            let killed = killProcesses(mentioning: second)
-            #expect(!killed.isEmpty, "no host-side process of the venv creation was found to kill")
+            // The host lock's watcher (issue 11 #6) ends the host-side processes
+            // with the client, so usually nothing is left to kill here; whatever
+            // is, dies now, as in a reboot. Either way the venv is half made.
+            _ = killProcesses(mentioning: second)
             #expect(FileManager.default.fileExists(atPath: second + "/pyvenv.cfg"))
             #expect(w.marker("second") == nil, "the creation was interrupted before its marker")
             try await w.apply()
