@@ -19,9 +19,11 @@ man_tmp=$(mktemp -d)
 trap 'rm -rf "$man_tmp"' EXIT
 "$generate_manual" "$root/bin/labsync" --output-directory "$man_tmp" --multi-page \
   --date "$(git log -1 --format=%cs 2>/dev/null || date +%F)" > /dev/null
+# generate-manual names them labsync.plan.1; man's convention is labsync-plan.1.
 for page in "$man_tmp"/*.1; do
-  gzip -9n < "$page" > "$root/share/man/man1/$(basename "$page").gz"
-  chmod 0644 "$root/share/man/man1/$(basename "$page").gz"
+  name=$(basename "$page" .1)
+  gzip -9n < "$page" > "$root/share/man/man1/${name//./-}.1.gz"
+  chmod 0644 "$root/share/man/man1/${name//./-}.1.gz"
 done
 
 "$root/bin/labsync" --generate-completion-script bash > "$root/share/bash-completion/completions/labsync"
