@@ -4,7 +4,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 TOOLS := .tools/venv
 PY := $(TOOLS)/bin/python
-APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev libsqlite3-dev pkg-config openssh-server python3-venv python3-pip sudo git util-linux chromium openssl shellcheck
+# libcurl4-openssl-dev: the static Swift Foundation (FoundationNetworking) links libcurl.
+APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev libsqlite3-dev pkg-config openssh-server python3-venv python3-pip sudo git util-linux chromium openssl shellcheck debootstrap dpkg-dev binutils libcurl4-openssl-dev
 PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3 ruff==0.17.5
 # JupyterHub end-to-end test (Tests/labsyncTests/HubEndToEndTests.swift): the
 # proxy from Debian (works with NodeSource's nodejs too, given NODE_PATH — see
@@ -26,7 +27,7 @@ K8S_PY_TOOLS := kubernetes-validate==1.37.0
 HUBCHECK := .tools/hubcheck
 HUBCHECK_PACKAGES := jupyterhub==5.5.4 oauthenticator==17.4.0 jupyterhub-kubespawner==7.1.0
 
-.PHONY: deps build debug build-tests test test-unit test-unit-isolated test-integration test-e2e test-python test-r test-k8s lint demo bench clean
+.PHONY: deps release build debug dist dist-trixie install test-dist test-distros build-tests test test-unit test-unit-isolated test-integration test-e2e test-python test-r test-k8s lint demo bench clean
 
 # Installs the Debian packages of $(1) that are missing, with apt-get options $(2).
 define apt_install
@@ -71,9 +72,56 @@ $(HUB_WHEELHOUSE)/.done: $(TOOLS)/.done
 	$(PY) -m pip download -q --disable-pip-version-check --only-binary :all: -d $(HUB_WHEELHOUSE) $(HUB_WHEELS)
 	touch $@
 
-build: deps
-	$(SWIFT) build -c release --product labsync
+# Release builds need no Swift runtime on the target (--static-swift-stdlib)
+# and carry VERSION and the git revision (scripts/stamp-version.sh writes the
+# ignored Sources/labsync/BuildInfo.generated.swift; -DLABSYNC_STAMPED uses it).
+# `make build`, `make dist` and `make install` share these flags, hence one
+# release build directory.
+VERSION := $(shell tr -d '[:space:]' < VERSION)
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -DLABSYNC_STAMPED
+# swift-argument-parser's generate-manual tool, built from the checkout SwiftPM
+# resolved (its GenerateManual plugin would rebuild every product without the
+# flags above).
+GENERATE_MANUAL := .build-manual/release/generate-manual
+PREFIX ?= /usr/local
+DEB := dist/labsync_$(VERSION)_amd64.deb
+
+release: deps
+	scripts/stamp-version.sh
+	$(SWIFT) build $(RELEASE_FLAGS) --product labsync
+
+# The test host (make demo, make bench) imports Testing, which has no static
+# library: it keeps the shared Swift runtime.
+build: release
 	$(SWIFT) build -c release --product labsync-testhost
+
+$(GENERATE_MANUAL):
+	$(SWIFT) package resolve
+	$(SWIFT) build --package-path .build/checkouts/swift-argument-parser --scratch-path .build-manual \
+	  -c release --product generate-manual
+
+# dist/labsync_<version>_amd64.deb and dist/labsync-<version>-linux-x86_64.tar.gz.
+dist: release $(GENERATE_MANUAL)
+	scripts/make-dist.sh .build/release/labsync $(GENERATE_MANUAL)
+
+# For people who build from source: make install PREFIX=$$HOME/.local (DESTDIR too).
+install: release $(GENERATE_MANUAL)
+	scripts/install-tree.sh .build/release/labsync $(GENERATE_MANUAL) "$(DESTDIR)" $(PREFIX)
+
+# The same for Debian 13, built inside a trixie root (the binary links the
+# libgit2 of the release it is built on): dist/trixie/.
+dist-trixie: deps
+	scripts/dist-in-root.sh trixie
+
+# Each .deb installed into a fresh root of its release (debootstrap, cached
+# under .cache/distros). Not part of `make test`: the first run downloads the
+# base systems and builds labsync once more inside trixie (see README for the
+# timings).
+test-dist: dist
+	scripts/test-deb.sh $(DEB) bookworm
+
+test-distros: test-dist dist-trixie
+	scripts/test-deb.sh dist/trixie/labsync_$(VERSION)_amd64.deb trixie
 
 debug: deps
 	$(SWIFT) build

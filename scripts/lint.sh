@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make lint`: every script labsync ships to hosts, and the architecture rule.
+# `make lint`: every script labsync ships (to hosts, in examples/ci), and the architecture rule.
 #  - shell scripts (Sources/Drivers/*/Scripts/*.sh, scripts/*.sh): shellcheck, as POSIX sh
 #    for the shipped ones (they run under the host's /bin/sh, often dash);
 #  - Python scripts: py_compile, then ruff;
@@ -16,7 +16,9 @@ shipped_sh=$(find Sources/Drivers -path '*/Scripts/*.sh' | sort)
 # shellcheck disable=SC2086
 shellcheck --shell=sh --severity=info -e SC2154 -x -P SCRIPTDIR $shipped_sh || status=1
 # shellcheck disable=SC2046
-shellcheck --severity=warning -x $(find scripts .ci -name '*.sh' -o -name run -path '.ci/*' | sort) || status=1
+shellcheck --severity=warning -x $(find scripts .ci examples/ci -name '*.sh' -o -name run -path '.ci/*' | sort) || status=1
+# The .deb's maintainer scripts run under dpkg's /bin/sh.
+shellcheck --shell=sh --severity=info packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm || status=1
 
 python=$(find Sources/Drivers scripts Tests -name '*.py' -not -path '*/.build*' | sort)
 # shellcheck disable=SC2086
