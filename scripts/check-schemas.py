@@ -317,7 +317,7 @@ def check_requirements_file(checker, validation, repo, document, path_label):
             checker.check(line_validator.is_valid(line), f"{target}:{number}", f"not an acceptable requirement: {line!r}")
 
 
-NOT_SPEC_REPOSITORIES = {"systemd"}
+NOT_SPEC_REPOSITORIES = {"systemd", "ci"}
 
 
 def check_valid_tree(checker, validation, top, examples):
@@ -325,7 +325,8 @@ def check_valid_tree(checker, validation, top, examples):
     if not top.is_dir():
         checker.fail(str(top), "missing")
         return
-    # examples/systemd holds a unit file for the daemon, not a spec repository.
+    # examples/systemd holds a unit file for the daemon, examples/ci CI
+    # pipelines (GitHub Actions, GitLab CI): neither is a spec repository.
     repos = sorted(d for d in top.iterdir() if d.is_dir() and d.name not in NOT_SPEC_REPOSITORIES)
     checker.check(repos, str(top), "no repositories in it")
     for repo in repos:
