@@ -370,15 +370,8 @@ private struct HostPlanner {
         return specifier.contains(v, prereleases: true)
     }
 
-    /// The names in `roots` that are installed, plus everything they require, transitively.
     func dependencyClosure(of roots: Set<String>, in installed: [String: Distribution]) -> Set<String> {
-        var seen = Set<String>()
-        var queue = roots.filter { installed[$0] != nil }.sorted()
-        while let name = queue.popLast() {
-            guard seen.insert(name).inserted, let dist = installed[name] else { continue }
-            queue += dist.requires.filter { installed[$0] != nil && !seen.contains($0) }
-        }
-        return seen
+        Drivers.dependencyClosure(of: roots, requires: { installed[$0]?.requires })
     }
 
     mutating func planAbsent(_ env: PythonEnvironmentSpec, _ existing: EnvironmentObservation?) {

@@ -273,15 +273,8 @@ private struct RHostPlanner {
                                                        python: markerVersion)))
     }
 
-    /// `roots` that are installed, plus everything they need, transitively.
     func closure(of roots: Set<String>, in installed: [String: RPackage]) -> Set<String> {
-        var seen = Set<String>()
-        var queue = roots.filter { installed[$0] != nil }.sorted()
-        while let name = queue.popLast() {
-            guard seen.insert(name).inserted, let package = installed[name] else { continue }
-            queue += package.requires.filter { installed[$0] != nil && !seen.contains($0) }
-        }
-        return seen
+        dependencyClosure(of: roots, requires: { installed[$0]?.requires })
     }
 
     mutating func planAbsent(_ env: REnvironmentSpec, _ existing: RLibraryObservation?) {
