@@ -130,7 +130,10 @@ import Testing
         try box.apply(removing)
         let final = try box.plan(specs)
         #expect(final.isEmpty && final.drift.isEmpty)
-        let installed = try box.observe(specs)["here"]!.environments.first!.distributions.map(\.name)
+        // By path: the default root (/opt/labsync/envs) is always observed too, and
+        // other tests on this machine may have left venvs there.
+        let app = try box.observe(specs)["here"]!.environments.first { $0.path == box.root + "/app" }
+        let installed = try #require(app).distributions.map(\.name)
         #expect(installed.contains("alpha") && installed.contains("beta") && !installed.contains("gamma"))
     }
 }
