@@ -169,8 +169,13 @@ test-unit-isolated: build-tests
 
 # Real sshd on loopback, git, venvs, python3, the labsync binary.
 # HostLockLifetimeTests bounds process lifetimes in seconds on this machine:
-# it runs on its own, after the rest of the tier (which runs suites in
-# parallel), so that no other suite's sshd and venvs run beside it.
+# it runs on its own, after the rest of the tier. Why: swift-testing runs
+# suites in parallel as tasks on Swift's cooperative pool, which has one
+# thread per core (2 here). Synchronous tests that wait seconds for pip,
+# git or R block those threads, so this async test's own task (and its
+# 50 ms polls) may not run for many seconds: its bounds would measure the
+# pool, not labsync. (labsync itself never blocks the pool: each SSH
+# session has its own thread, Remote/ThreadExecutor.swift.)
 test-integration: build-tests
 	LABSYNC_TEST_TIERS=integration $(SWIFT) test --skip-build --skip HostLockLifetimeTests
 	LABSYNC_TEST_TIERS=integration $(SWIFT) test --skip-build --filter HostLockLifetimeTests
