@@ -14,6 +14,11 @@ PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3 ruff==0.17.5
 HUB_APT := node-configurable-http-proxy openssl curl passwd
 HUB_WHEELHOUSE := .cache/wheelhouse/hub
 HUB_WHEELS := 'jupyterhub>=5,<6' jupyterlab 'oauthenticator>=16' jupyterhub-idle-culler ipykernel
+# uv for `installer: uv` scenarios (Tests/labsyncTests/PipUVTLSTests.swift):
+# the test host's ensure-uv installs it from here with --no-index. The same
+# range as PipDriver.uvRequirement.
+UV_WHEELHOUSE := .cache/wheelhouse/uv
+UV_WHEELS := 'uv>=0.11'
 # R environments: the R version cross-check (scripts/gen-rversion-cases.R), the
 # CRAN-like test repository (scripts/make-cran-fixture.sh: R CMD build needs
 # r-base-dev) and the R driver's integration tests (IRkernel, remotes).
@@ -43,7 +48,7 @@ endef
 
 # Idempotent: installs only what is missing. R without its Recommends: they
 # would add hundreds of r-cran-* packages that no test uses.
-deps: $(TOOLS)/.done $(TOOLS)/.k8s-done $(HUBCHECK)/.done $(HUB_WHEELHOUSE)/.done
+deps: $(TOOLS)/.done $(TOOLS)/.k8s-done $(HUBCHECK)/.done $(HUB_WHEELHOUSE)/.done $(UV_WHEELHOUSE)/.done
 	$(call apt_install,$(APT_PACKAGES) $(HUB_APT),)
 	$(call apt_install,$(R_APT),--no-install-recommends)
 
@@ -70,6 +75,11 @@ $(HUBCHECK)/.done: $(TOOLS)/.done
 $(HUB_WHEELHOUSE)/.done: $(TOOLS)/.done
 	mkdir -p $(HUB_WHEELHOUSE)
 	$(PY) -m pip download -q --disable-pip-version-check --only-binary :all: -d $(HUB_WHEELHOUSE) $(HUB_WHEELS)
+	touch $@
+
+$(UV_WHEELHOUSE)/.done: $(TOOLS)/.done
+	mkdir -p $(UV_WHEELHOUSE)
+	$(PY) -m pip download -q --disable-pip-version-check --only-binary :all: --no-deps -d $(UV_WHEELHOUSE) $(UV_WHEELS)
 	touch $@
 
 # Release builds need no Swift runtime on the target (--static-swift-stdlib)

@@ -11,11 +11,17 @@ Last-Modified date (the file's mtime); If-None-Match / If-Modified-Since
 answer 304. `--no-etag` leaves ETags out, so clients must use the date.
 Each request is logged to `--log` as `PATH STATUS FORMAT` lines.
 
+A request naming a file under ROOT (not a directory) gets that file: the
+wheels of an index written by --write-wheel-index. With --tls-cert and
+--tls-key it serves HTTPS (a test index whose CA only the host trusts).
+
 Generators (write a tree, then exit):
   --write-fixture DIR   the small test index the Swift tests use
   --write-names DIR N   a project list of N generated names (deterministic)
+  --write-wheel-index DIR WHEELS   an installable index of the wheels in WHEELS
 
 Usage: index-server.py ROOT --port-file FILE [--log FILE] [--html-only] [--no-etag]
+                       [--tls-cert FILE --tls-key FILE]
 """
 
 import argparse
@@ -26,6 +32,8 @@ import json
 import os
 import random
 import re
+import shutil
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -129,6 +137,23 @@ SYLLABLES = ("py dj ang o flask num sci kit learn data tensor flow torch vision 
              "audio text nlp geo time zone crypto hash ssl x z q v k").split()
 
 
+def write_wheel_index(root, wheels):
+    """simple/<project>/ pages linking to files/<wheel>, for pip and uv to install from."""
+    files = os.path.join(root, "files")
+    os.makedirs(files, exist_ok=True)
+    projects = {}
+    for wheel in sorted(os.listdir(wheels)):
+        if wheel.endswith(".whl"):
+            shutil.copy(os.path.join(wheels, wheel), files)
+            projects.setdefault(normalize(wheel.split("-")[0]), []).append(wheel)
+    for name, names in projects.items():
+        doc = {"meta": {"api-version": "1.0"}, "name": name,
+               "files": [{"filename": w, "url": f"/files/{w}", "hashes": {}} for w in names]}
+        body = "".join(f'<a href="/files/{html.escape(w)}">{html.escape(w)}</a>\n' for w in names)
+        write_page(os.path.join(root, "simple", name), doc, f"<!DOCTYPE html><html><body>\n{body}</body></html>\n")
+    write_project_list(root, sorted(projects))
+
+
 def generated_names(count):
     """`count` distinct names shaped like real ones (separators, case, digits)."""
     rng = random.Random(7)
@@ -167,6 +192,9 @@ class Handler(BaseHTTPRequestHandler):
         if not parts or ".." in parts:
             return self.finish_with(404, b"not found", "text/plain", "-")
         directory = os.path.join(self.server.root, *parts)
+        if os.path.isfile(directory):
+            with open(directory, "rb") as f:
+                return self.finish_with(200, f.read(), "application/octet-stream", "file")
         wants_json = JSON_TYPE in self.headers.get("Accept", "") and not self.server.html_only
         name = "index.json" if wants_json else "index.html"
         page = os.path.join(directory, name)
@@ -193,6 +221,10 @@ class Handler(BaseHTTPRequestHandler):
                 pass
         self.finish_with(200, body, content_type, form, headers)
 
+    def do_HEAD(self):
+        # uv asks for a wheel's headers first (range support); same answer, no body.
+        self.do_GET()
+
     def finish_with(self, status, body, content_type, form, headers=None):
         # Logged before answering: a client that has its answer finds it logged.
         self.record(status, form)
@@ -203,7 +235,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if body:
+        if body and self.command != "HEAD":
             self.wfile.write(body)
 
 
@@ -216,6 +248,9 @@ def main():
     parser.add_argument("--no-etag", action="store_true")
     parser.add_argument("--write-fixture")
     parser.add_argument("--write-names", nargs=2, metavar=("DIR", "COUNT"))
+    parser.add_argument("--write-wheel-index", nargs=2, metavar=("DIR", "WHEELS"))
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
     if args.write_fixture:
         write_fixture(args.write_fixture)
@@ -223,12 +258,19 @@ def main():
     if args.write_names:
         write_project_list(args.write_names[0], generated_names(int(args.write_names[1])))
         return
+    if args.write_wheel_index:
+        write_wheel_index(*args.write_wheel_index)
+        return
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.root = args.root
     server.log_path = args.log
     server.html_only = args.html_only
     server.no_etag = args.no_etag
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     # Port file written last and atomically: its presence means "ready".
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:

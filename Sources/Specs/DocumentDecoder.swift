@@ -132,7 +132,9 @@ struct DocumentDecoder {
         let installer = r.choice("installer", Installer.self)
         let unmanaged = r.choice("unmanaged", UnmanagedPolicy.self)
         let kernel: KernelSettings? = r.object("kernel") { k in
-            KernelSettings(enabled: k.bool("enabled")?.value ?? true, displayName: k.string("displayName")?.value)
+            k.removed("enabled", because: "was removed: it did nothing on its own. An environment becomes a kernel "
+                      + "when a JupyterHub on its host lists it in spec.kernels; kernel.displayName names it there")
+            return KernelSettings(displayName: k.string("displayName")?.value)
         }
         let state = r.choice("state", DesiredState.self)
         guard let target else { return nil }

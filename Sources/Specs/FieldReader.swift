@@ -67,6 +67,15 @@ struct FieldReader {
         return entry.value
     }
 
+    /// A field labsync no longer reads: one error naming what to write instead,
+    /// rather than "unknown field", which leaves the author guessing. Not
+    /// noted as a known field, so the schemas must not list it either.
+    mutating func removed(_ key: String, because reason: String) {
+        guard let location = keyLocation(key) else { return }
+        asked.insert(key)
+        sink.error(location, "\(qualified(key)) \(reason)")
+    }
+
     func keyLocation(_ key: String) -> SourceLocation? {
         entries.first { $0.key == key }?.keyLocation
     }

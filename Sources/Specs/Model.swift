@@ -79,8 +79,10 @@ public enum Installer: String, Sendable, Hashable, CaseIterable { case pip, uv }
 public enum UnmanagedPolicy: String, Sendable, Hashable, CaseIterable { case keep, report, remove }
 public enum DesiredState: String, Sendable, Hashable, CaseIterable { case present, absent }
 
+/// `kernel.displayName`: how a hub that lists the environment in `kernels`
+/// shows it. There is no `enabled` (issue 11 #15): a hub's `kernels` is what
+/// makes an environment a kernel, and a switch that did nothing was a trap.
 public struct KernelSettings: Sendable, Hashable {
-    public var enabled: Bool
     public var displayName: String?
 }
 

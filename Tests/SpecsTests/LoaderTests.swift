@@ -39,7 +39,7 @@ func errors(_ result: LoadResult) -> [String] { result.diagnostics.map(\.descrip
                 spec:
                   hostSelector: {matchLabels: {course: ml101}}
                   packages: ["numpy>=2", "requests[socks]>=2; python_version >= \\"3.8\\""]
-                  kernel: {enabled: true, displayName: "ML"}
+                  kernel: {displayName: "ML"}
                 ---
                 apiVersion: labsync/v1
                 kind: JupyterHub

@@ -97,6 +97,7 @@ public enum HubConfig {
             set("JupyterHub.ssl_key", .string(paths.key))
         }
         set("JupyterHub.hub_bind_url", .string("http://127.0.0.1:8081"))
+        lines += loopbackConnect
         set("JupyterHub.db_url", .string("sqlite:///" + HubLayout.database))
         set("JupyterHub.cookie_secret_file", .string(HubLayout.secrets + "/cookie_secret"))
         set("JupyterHub.pid_file", .string(HubLayout.state + "/jupyterhub.pid"))
@@ -185,6 +186,40 @@ public enum HubConfig {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// JupyterHub connects to a server bound to every interface (the public
+    /// proxy: `bind_url` is `http://:PORT`) at `socket.gethostname()`
+    /// (`jupyterhub.objects.Server._connect_ip`, JupyterHub 5.5), so a host
+    /// whose own name does not resolve never got past "Failed to start proxy"
+    /// (issue 11 #21). No trait sets the public server's connect address,
+    /// hence this patch of that one property, inside a function so the
+    /// config's namespace keeps only `c` and `os`.
+    static let loopbackConnect = [
+        "",
+        "",
+        "def _labsync_connect_at_loopback():",
+        "    # Everything this hub binds runs on this host: connect to a server bound",
+        "    # to every interface at loopback, as jupyterhub.utils.wait_for_server",
+        "    # itself does for these addresses, never at gethostname(), which need",
+        "    # not resolve (then the proxy never seems to start).",
+        "    from jupyterhub import objects",
+        "",
+        "    upstream = objects.Server.__dict__.get(\"_connect_ip\")",
+        "    if not isinstance(upstream, property):",
+        "        return",
+        "    loopback = {\"\": \"127.0.0.1\", \"0.0.0.0\": \"127.0.0.1\", \"::\": \"::1\"}",
+        "",
+        "    def connect_ip(server):",
+        "        if not server.connect_ip and server.ip in loopback:",
+        "            return loopback[server.ip]",
+        "        return upstream.fget(server)",
+        "",
+        "    objects.Server._connect_ip = property(connect_ip)",
+        "",
+        "",
+        "_labsync_connect_at_loopback()",
+        "",
+    ]
 
     /// `callbackUrl`, else the hub's own `https://hostname[:port]/hub/oauth_callback`.
     static func callbackURL(_ hub: JupyterHubSpec, _ oauth: OAuthProvider) -> String {

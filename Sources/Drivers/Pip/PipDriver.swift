@@ -28,6 +28,14 @@ public struct PipDriver: Driver {
     /// labsync's own uv, in a tool venv it creates on the host (`ensure-uv`).
     public static let uvToolVenv = "/opt/labsync/tools/uv"
     public static let uvToolPath = "/opt/labsync/tools/uv/bin/uv"
+    /// What `ensure-uv` installs: the first uv with `--system-certs` (0.11.0;
+    /// before it the flag was `--native-tls`, which 0.13 still takes but
+    /// warns is going away).
+    public static let uvRequirement = "uv>=0.11"
+    /// uv trusts its bundled roots only; a package index behind a
+    /// TLS-inspecting proxy or a private CA is trusted by the host's system
+    /// store, which Debian's pip uses (issue 11 #18). uv must use it too.
+    public static let uvSystemCerts = "--system-certs"
     /// Never uninstalled as "unmanaged": the venv's own tooling. `pkg-resources`
     /// 0.0.0 is how Debian 11's patched venv lists setuptools' pkg_resources; counting
     /// it made every Debian 11 venv report an undeclared package forever.
@@ -514,7 +522,8 @@ private struct HostPlanner {
                           become: become)
         case .uv:
             RemoteCommand(PipDriver.uvToolPath,
-                          ["pip", "install", "--python", "\(env.path)/bin/python"] + index + requirements,
+                          ["pip", "install", PipDriver.uvSystemCerts, "--python", "\(env.path)/bin/python"]
+                              + index + requirements,
                           become: become)
         }
         return [command] + chown(env)
@@ -571,7 +580,7 @@ private struct HostPlanner {
                     RemoteCommand(python, ["-m", "venv", venv], become: become),
                     RemoteCommand("\(venv)/bin/python",
                                   ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
-                                      + indexArguments(host.index) + ["uv"], become: become),
+                                      + indexArguments(host.index) + [PipDriver.uvRequirement], become: become),
                 ]))
         }
         // What each environment's steps need (issue 11 #16): a failed ensure-uv
