@@ -2,9 +2,10 @@
 // (adapted to this machine) over a REAL loopback sshd, installing the hub from
 // the wheelhouse `make deps` downloads; then everything is checked the way a
 // person would, over real HTTPS with the self-signed certificate (curl -k):
-// the login form, a user's server and kernels, removed users and admins, a
-// GitLab redirect whose secret appears nowhere it must not, idle culling, and
-// `state: absent`.
+// the login form, a user's server and kernels (an R kernel from an
+// REnvironment built from the local CRAN-like fixture, run over the kernel's
+// websocket, then unregistered), removed users and admins, a GitLab redirect
+// whose secret appears nowhere it must not, idle culling, and `state: absent`.
 //
 // The host is this machine (the sshd logs in as SSHServer.user and uses sudo),
 // so the hub lands in the real /opt/labsync/hub, /etc/labsync/hub and
@@ -66,12 +67,18 @@ private struct HubWorld {
     let directory: String
     let port: Int
     let wheelhouse: String
+    /// scripts/make-cran-fixture.sh's repository, as `file://` (the host is this machine).
+    let cranRepo: String
     var repo: String { directory + "/repo" }
     var state: String { directory + "/state" }
     var base: String { "https://127.0.0.1:\(port)" }
     let secret = "gloas-labsyncE2E-\(UInt32.random(in: 1_000_000...9_999_999))-secret"
     static let passwords = ["alice": "alice-pw-1", "bob": "bob-pw-2", "dave": "dave-pw-4"]
     var passwords: [String: String] { Self.passwords }
+    /// The REnvironment offered as a kernel beside the example's Python ones.
+    static let rEnvironment = "rstats"
+    static let rDisplayName = "R (course stats)"
+    var rLibrary: String { directory + "/rlibs/" + Self.rEnvironment }
     /// crypt(3) hashes of `passwords`, made once (a new salt per spec write
     /// would be a spec change).
     let hashes: [String: String]
@@ -95,6 +102,7 @@ private struct HubWorld {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
         self.hashes = hashes
+        cranRepo = try CRANFixture.fileURL()
         try FileManager.default.createDirectory(atPath: directory + "/repo", withIntermediateDirectories: true)
     }
 
@@ -138,7 +146,21 @@ private struct HubWorld {
         let root = "  root: \(directory)/envs\n"
         text = text.replacing(#/  packages:\n(    - .*\n)+/#, with: { _ in root + "  packages: [ipykernel]\n" })
         text = text.replacing("installer: uv", with: "installer: pip")
-        return text
+        // fxr pinned to the Archive's 0.2-1 (not the newest), so the kernel's
+        // output tells which library it loaded.
+        return text + """
+            ---
+            apiVersion: labsync/v1
+            kind: REnvironment
+            metadata: {name: \(Self.rEnvironment)}
+            spec:
+              host: teaching-vm
+              root: \(directory)/rlibs
+              repos: ["\(cranRepo)"]
+              packages: ["fxr (== 0.2-1)", "labsyncdemo"]
+              kernel: {displayName: "\(Self.rDisplayName)"}
+
+            """
     }
 
     var examplesDirectory: String {
@@ -149,8 +171,13 @@ private struct HubWorld {
     /// examples/course-hub/hub.yaml on this machine: prefixed user names, real
     /// password hashes, a free port, a low idle timeout, no extraPackages (not
     /// in the wheelhouse).
-    func hubSpec(removeBob: Bool = false, gitlab: Bool = false, absent: Bool = false) throws -> String {
+    func hubSpec(rKernel: Bool = false, removeBob: Bool = false, gitlab: Bool = false,
+                 absent: Bool = false) throws -> String {
         var text = try String(contentsOfFile: examplesDirectory + "/hub.yaml", encoding: .utf8)
+        if rKernel {
+            try #require(text.contains("  kernels: [ml, stats]\n"), "examples/course-hub/hub.yaml's kernels changed")
+            text = text.replacing("  kernels: [ml, stats]\n", with: "  kernels: [ml, stats, \(Self.rEnvironment)]\n")
+        }
         for name in ["alice", "bob", "carol", "dave"] {
             text = text.replacing(name, with: user(name))
         }
@@ -242,12 +269,98 @@ private struct HubWorld {
         return try? JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any]
     }
 
+    /// A user's server's kernelspecs (name → spec), through the server's own
+    /// OAuth handshake first, as a browser tab does; nil until it answers.
+    func kernelSpecs(_ name: String, jar: String) -> [String: [String: Any]]? {
+        _ = try? curl(["-L", "-o", "/dev/null", "\(base)/user/\(name)/lab"], jar: jar)
+        guard let r = try? curl(["\(base)/user/\(name)/api/kernelspecs"], jar: jar),
+              let object = try? JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any],
+              let specs = object["kernelspecs"] as? [String: [String: Any]] else { return nil }
+        return specs.compactMapValues { $0["spec"] as? [String: Any] }
+    }
+
+    /// A cookie's value in curl's jar (Netscape format: seven tab-separated
+    /// fields; HttpOnly cookies carry a prefix on the domain).
+    func cookie(_ name: String, path: String, jar: String) -> String? {
+        let text = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") {
+            let fields = line.replacing("#HttpOnly_", with: "").split(separator: "\t", omittingEmptySubsequences: false)
+            if fields.count == 7 && fields[2] == path && fields[5] == name { return String(fields[6]) }
+        }
+        return nil
+    }
+
+    /// A write to a user's server's REST API with the browser's cookies: Jupyter
+    /// Server under JupyterHub (jupyterhub/_xsrf_utils.py) refuses a
+    /// cookie-authenticated POST or DELETE without `X-XSRFToken`, the value of
+    /// the `_xsrf` cookie the server set on its pages (path /user/<name>/).
+    /// Returns the status code and the body.
+    func serverAPI(_ method: String, _ name: String, _ path: String, body: String? = nil,
+                   jar: String) throws -> (status: Int, body: String) {
+        let xsrf = try #require(cookie("_xsrf", path: "/user/\(name)/", jar: jar), "no _xsrf cookie from \(name)'s server")
+        var arguments = ["-X", method, "-H", "X-XSRFToken: \(xsrf)", "-w", "\n%{http_code}"]
+        if let body { arguments += ["-H", "Content-Type: application/json", "--data", body] }
+        let result = try curl(arguments + ["\(base)/user/\(name)/api/\(path)"], jar: jar)
+        let text = result.stdoutText
+        let split = text.lastIndex(of: "\n") ?? text.startIndex
+        return (Int(text[split...].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, String(text[..<split]))
+    }
+
+    /// R code run in a kernel over its websocket (scripts/kernel-execute.py, with
+    /// the tornado of the hubcheck venv `make deps` makes), authenticated by the
+    /// same cookies. Returns the script's JSON: stdout, results, errors, status.
+    func execute(_ code: String, kernel id: String, user name: String, jar: String) throws -> [String: Any] {
+        let root = LabsyncBinary.packageRoot
+        let python = root.appendingPathComponent(".tools/hubcheck/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw SpawnError("no \(python): run `make deps` first")
+        }
+        let url = "wss://127.0.0.1:\(port)/user/\(name)/api/kernels/\(id)/channels"
+        let result = try Spawn.run([python, root.appendingPathComponent("scripts/kernel-execute.py").path, url, jar],
+                                   stdin: Array(code.utf8), timeout: 240)
+        let object = try? JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any]
+        return try #require(object, "kernel-execute.py exited \(result.status): \(result.stdoutText)\(result.stderrText)")
+    }
+
+    /// A student starts the R kernel through their server's kernels API and
+    /// runs code that needs the library's packages; the output comes back over
+    /// the kernel's websocket.
+    func runTheRKernel(user name: String, jar: String) throws {
+        let started = try serverAPI("POST", name, "kernels", body: "{\"name\": \"\(Self.rEnvironment)\"}", jar: jar)
+        try #require(started.status == 201, "starting the R kernel: \(started)\n\(tail(hubLog))")
+        let kernel = try JSONSerialization.jsonObject(with: Data(started.body.utf8)) as? [String: Any]
+        let id = try #require(kernel?["id"] as? String, "no kernel id in \(started.body)")
+        #expect(kernel?["name"] as? String == Self.rEnvironment)
+
+        // labsyncdemo's hello() calls fxr's fxr_version(): "0.2-1" only from the
+        // pinned library (the repository's newest is 0.3-0, and R's own
+        // libraries have no fxr at all); find.package says where fxr came from.
+        let code = """
+            library(fxr)
+            library(labsyncdemo)
+            cat(hello(), "\\n")
+            cat("fxr from", dirname(find.package("fxr")), "\\n")
+            fxr_version()
+            """
+        let outcome = try execute(code, kernel: id, user: name, jar: jar)
+        let stdout = outcome["stdout"] as? String ?? ""
+        #expect(outcome["status"] as? String == "ok", "\(outcome)")
+        #expect(outcome["errors"] as? [String] == [], "\(outcome)")
+        #expect(stdout.contains("hello from labsyncdemo with fxr 0.2-1"), "\(outcome)")
+        let library = URL(fileURLWithPath: rLibrary).resolvingSymlinksInPath().path
+        #expect(stdout.contains("fxr from \(library) "), "\(outcome)")
+        #expect(outcome["results"] as? [String] == ["[1] \"0.2-1\""], "\(outcome)")
+
+        let stopped = try serverAPI("DELETE", name, "kernels/\(id)", jar: jar)
+        #expect(stopped.status == 204, "stopping the R kernel: \(stopped)")
+    }
+
     // MARK: the scenario
 
     func run() throws {
         try write("host.yaml", hostSpec())
         try write("environments.yaml", environments())
-        try write("hub.yaml", hubSpec())
+        try write("hub.yaml", hubSpec(rKernel: true))
         let validate = try labsync("validate")
         try #require(validate.status == 0, "\(validate.stdoutText)\(validate.stderrText)")
 
@@ -270,19 +383,19 @@ private struct HubWorld {
         let lab = try curl(["-L", "-o", "/dev/null", "-w", "%{http_code} %{url_effective}", "--max-time", "90",
                             "\(base)/hub/spawn"], jar: bobJar)
         #expect(lab.stdoutText.hasPrefix("200"), "spawn: \(lab.stdoutText)\n\(tail(hubLog))")
-        var kernels: [String: String] = [:]
+        var specs: [String: [String: Any]] = [:]
         let started = waitUntil(timeout: 90) {
-            // Completes the server's own OAuth handshake, then asks its API.
-            _ = try? curl(["-L", "-o", "/dev/null", "\(base)/user/\(user("bob"))/lab"], jar: bobJar)
-            guard let r = try? curl(["\(base)/user/\(user("bob"))/api/kernelspecs"], jar: bobJar),
-                  let object = try? JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any],
-                  let specs = object["kernelspecs"] as? [String: [String: Any]] else { return false }
-            kernels = specs.compactMapValues { ($0["spec"] as? [String: Any])?["display_name"] as? String }
-            return true
+            specs = kernelSpecs(user("bob"), jar: bobJar) ?? [:]
+            return !specs.isEmpty
         }
         #expect(started, "bob's server never answered\n\(tail(hubLog))")
+        let kernels = specs.compactMapValues { $0["display_name"] as? String }
         #expect(kernels["ml"] == "Machine Learning (Python 3.11)", "\(kernels)")
         #expect(kernels["stats"] == "stats", "\(kernels)")
+        // The R kernel beside the Python ones; bob runs it.
+        #expect(kernels[Self.rEnvironment] == Self.rDisplayName, "\(kernels)")
+        #expect(specs[Self.rEnvironment]?["language"] as? String == "R", "\(specs)")
+        try runTheRKernel(user: user("bob"), jar: bobJar)
 
         // dave's server is started and then left idle, for the culler.
         let daveJar = directory + "/dave.jar"
@@ -295,6 +408,21 @@ private struct HubWorld {
         let second = try labsync("plan", ["--detailed-exitcode"])
         #expect(second.status == 0, "second plan:\n\(second.stdoutText)\(second.stderrText)")
         #expect(try apiUser(user("alice"))?["admin"] as? Bool == true)
+
+        // 3b. The R environment leaves `kernels`: its kernelspec goes, the
+        // library stays, and the next plan has nothing to do.
+        try write("hub.yaml", hubSpec())
+        let unregistered = try apply("R kernel removed")
+        #expect(unregistered.contains("unregister-kernel"), "\(unregistered)")
+        var remaining: [String: [String: Any]] = [:]
+        let gone = waitUntil(timeout: 60) {
+            remaining = kernelSpecs(user("bob"), jar: bobJar) ?? [:]
+            return remaining["ml"] != nil && remaining[Self.rEnvironment] == nil
+        }
+        #expect(gone, "bob's server still offers \(remaining.keys.sorted())")
+        #expect(FileManager.default.fileExists(atPath: rLibrary + "/fxr/DESCRIPTION"), "the library must stay")
+        let unchanged = try labsync("plan", ["--detailed-exitcode"])
+        #expect(unchanged.status == 0, "plan after removing the R kernel:\n\(unchanged.stdoutText)\(unchanged.stderrText)")
 
         // 4. bob leaves, alice is no longer an admin.
         try write("hub.yaml", hubSpec(removeBob: true))

@@ -3,18 +3,28 @@ set -e
 name=$1
 accounts="$HUB_ACCOUNTS"
 if [ "$2" = 1 ]; then
+  # A server being stopped right now (by the idle culler, or just after the
+  # restart before this step) makes the hub answer 400 "in the process of
+  # stopping" until the stop is over (seconds): wait for it, then delete.
   "$HUB_VENV/bin/python" -c '
-import sys, urllib.error, urllib.parse, urllib.request
+import sys, time, urllib.error, urllib.parse, urllib.request
 with open(sys.argv[2]) as f:
     token = f.read().strip()
 url = sys.argv[3] + "/users/" + urllib.parse.quote(sys.argv[1], safe="")
-request = urllib.request.Request(url, method="DELETE", headers={"Authorization": "token " + token})
-try:
-    urllib.request.urlopen(request, timeout=60)
-    print("labsync: deleted %s from the hub" % sys.argv[1])
-except urllib.error.HTTPError as e:
-    if e.code != 404:
-        sys.exit("labsync: the hub refused to delete %s: HTTP %d %s" % (sys.argv[1], e.code, e.read()[:200]))
+deadline = time.monotonic() + 120
+while True:
+    request = urllib.request.Request(url, method="DELETE", headers={"Authorization": "token " + token})
+    try:
+        urllib.request.urlopen(request, timeout=60)
+        print("labsync: deleted %s from the hub" % sys.argv[1])
+    except urllib.error.HTTPError as e:
+        body = e.read()[:200]
+        if e.code == 400 and b"in the process of stopping" in body and time.monotonic() < deadline:
+            time.sleep(1)
+            continue
+        if e.code != 404:
+            sys.exit("labsync: the hub refused to delete %s: HTTP %d %s" % (sys.argv[1], e.code, body))
+    break
 ' "$name" "$HUB_SECRETS/api_token" "$HUB_API"
 fi
 if [ "$3" != none ] && uid=$(id -u "$name" 2>/dev/null); then
