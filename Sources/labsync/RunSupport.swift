@@ -24,6 +24,9 @@ struct HostOptions: ParsableArguments {
 /// The recorded form of observations: `{"hosts": {"<name>": HostObservation}}`.
 struct RecordedObservations: Codable {
     var hosts: [String: HostObservation]
+    /// Each resource's state in the plan's words (written by `status --format
+    /// json` for people and scripts; `plan --observations` ignores it).
+    var resources: [ResourceStateEntry]? = nil
 }
 
 /// Specs loaded, validated and restricted to the selected hosts, with a

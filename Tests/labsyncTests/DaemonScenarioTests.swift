@@ -158,7 +158,7 @@ extension PipScenarios {
                 usleep(200_000)
             }
             #expect(seen[1] == 1 && seen[2] == 2 && seen[3] == 4 && seen[4] == 4, "failures → retry delay: \(seen.sorted { $0.key < $1.key })")
-            #expect(daemon.state("offline", "PythonEnvironment/far") == "failed")
+            #expect(daemon.state("offline", "PythonEnvironment/far") == "unreachable")
             #expect(daemon.state("loopback", "PythonEnvironment/app") == "in-sync")
             let metrics = try PrometheusText(try HTTP.get(daemon.port, "/metrics").text)
             #expect((metrics.value("labsync_host_consecutive_failures", ["host": "offline"]) ?? 0) >= 3)
