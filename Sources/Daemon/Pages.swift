@@ -44,7 +44,8 @@ enum Pages {
         body += stateCounts(status)
         body += "</div>\n"
 
-        body += "<section class=\"card chart\"><h2>Last \(min(runs.count, 50)) runs</h2>\n" + historyChart(runs, context) + "</section>\n"
+        let charted = min(runs.count, 50)
+        body += "<section class=\"card chart\"><h2>\(charted == 1 ? "Last run" : "Last \(charted) runs")</h2>\n" + historyChart(runs, context) + "</section>\n"
 
         body += "<h2>Hosts</h2>\n"
         if status.hosts.isEmpty { body += "<p class=\"muted\">No hosts observed yet.</p>\n" }
@@ -134,7 +135,10 @@ enum Pages {
             html += "<li class=\"resource\" data-resource=\"\(h(resource.resource))\" data-state=\"\(resource.state.rawValue)\">"
             html += "<div class=\"row\"><code class=\"name\">\(h(resource.resource))</code>"
             html += "<span class=\"badge state \(resource.state.rawValue)\">\(resource.state.words)</span></div>"
-            if let detail = resource.detail { html += "<p class=\"detail\">\(h(detail))</p>" }
+            // An unreachable host's error is said once, above, not once per resource.
+            if let detail = resource.detail, !(resource.state == .unreachable && host.error != nil) {
+                html += "<p class=\"detail\">\(h(detail))</p>"
+            }
             if let packages = resource.packages, !packages.isEmpty { html += packageTable(packages) }
             html += "</li>\n"
         }
@@ -160,13 +164,16 @@ enum Pages {
         guard !shown.isEmpty else { return "<p class=\"muted\">No runs recorded yet.</p>\n" }
         let durations = shown.map { ($0.finishedAt ?? context.now).timeIntervalSince($0.startedAt) }
         let longest = max(durations.max() ?? 1, 0.001)
+        // Always room for 50 bars, the newest on the right: a bar is as wide with
+        // 3 runs as with 50, and the chart fills up from the right as runs come.
         let slot = 12.0, height = 60.0
-        let width = Double(shown.count) * slot
+        let width = 50 * slot
+        let offset = Double(50 - shown.count) * slot
         var svg = "<svg class=\"history\" id=\"history\" role=\"img\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" preserveAspectRatio=\"none\" aria-label=\"durations and outcomes of the last \(shown.count) runs\">"
         svg += "<line x1=\"0\" y1=\"\(height - 0.5)\" x2=\"\(Int(width))\" y2=\"\(height - 0.5)\" class=\"axis\"/>"
         for (index, run) in shown.enumerated() {
             let barHeight = max(2, (durations[index] / longest) * (height - 4))
-            let x = Double(index) * slot + 2
+            let x = offset + Double(index) * slot + 2
             let tip = "run \(run.id): \(run.result.rawValue), \(seconds(durations[index])), \(relative(run.startedAt, context.now))"
             svg += "<a href=\"/runs/\(run.id)\"><rect class=\"bar \(run.result.rawValue)\" data-run=\"\(run.id)\" x=\"\(x)\" y=\"\(height - barHeight)\" width=\"\(slot - 4)\" height=\"\(barHeight)\"><title>\(h(tip))</title></rect></a>"
         }
@@ -330,7 +337,7 @@ enum Pages {
         .revisions dl{display:grid;grid-template-columns:auto 1fr;gap:.35rem .8rem;margin:0}.revisions dt{color:var(--muted)}
         .revisions dd{margin:0;overflow-wrap:anywhere}.subject{color:var(--fg)}
         ul.counts{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.5rem .9rem}.counts .n{font-size:1.3rem;font-weight:700}
-        .hosts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,30rem),1fr));gap:1rem}
+        .hosts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,30rem),1fr));gap:1rem;align-items:start}
         .host header{display:flex;justify-content:space-between;align-items:center;gap:.5rem;border-bottom:1px solid var(--line);padding-bottom:.5rem;margin-bottom:.3rem}
         ul.resources{list-style:none;margin:0;padding:0}
         li.resource{padding:.5rem 0;border-bottom:1px solid #eaeef2}li.resource:last-child{border-bottom:0}
@@ -340,7 +347,7 @@ enum Pages {
         .badge{display:inline-block;white-space:nowrap;font-size:.78rem;font-weight:600;padding:.1rem .55rem;border-radius:1rem;background:#eaeef2;color:#424a53}
         .in-sync,.succeeded{background:#dafbe1;color:#1a7f37}.no-changes{background:#e6f4ea;color:#1a7f37}
         .drifted,.skipped{background:#fff8c5;color:#7d4e00}.changes-pending,.running{background:#ddf4ff;color:#0969da}
-        .orphaned{background:#fbefff;color:#8250df}.failed,.invalid{background:#ffebe9;color:#cf222e}
+        .orphaned{background:#fbefff;color:#8250df}.failed{background:#ffebe9;color:#cf222e}.invalid{background:#ffe8f3;color:#99286e}
         .unreachable{background:#24292f;color:#fff}.interrupted{background:#fff1e5;color:#bc4c00}.unmanaged,.cancelled{background:#eaeef2;color:#57606a}
         .scroll{overflow-x:auto;max-width:100%}
         table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.3rem .55rem;border-bottom:1px solid #eaeef2;vertical-align:top}
@@ -351,10 +358,10 @@ enum Pages {
         .banner.suspended{background:#fff8c5}.banner.running{background:#ddf4ff}.banner pre{white-space:pre-wrap;margin:.3rem 0 0}
         svg.history{width:100%;height:5rem;display:block}svg.history .axis{stroke:var(--line)}
         svg.history .bar{fill:#8c959f}svg.history .bar.succeeded{fill:#2da44e}svg.history .bar.no-changes{fill:#7ee2a8}
-        svg.history .bar.failed,svg.history .bar.invalid{fill:#cf222e}svg.history .bar.running{fill:#0969da}svg.history .bar.interrupted{fill:#fb8f44}
+        svg.history .bar.failed{fill:#cf222e}svg.history .bar.invalid{fill:#bf3989}svg.history .bar.running{fill:#0969da}svg.history .bar.interrupted{fill:#fb8f44}
         svg.history a:hover .bar{opacity:.7}
         .legend{margin:.4rem 0 0;color:var(--muted);font-size:.8rem}.key{display:inline-block;width:.7rem;height:.7rem;border-radius:.15rem;margin:0 .25rem 0 .5rem;vertical-align:-.05rem}
-        .key.succeeded{background:#2da44e}.key.no-changes{background:#7ee2a8}.key.failed,.key.invalid{background:#cf222e}.key.running{background:#0969da}.key.interrupted{background:#fb8f44}.key.cancelled{background:#8c959f}
+        .key.succeeded{background:#2da44e}.key.no-changes{background:#7ee2a8}.key.failed{background:#cf222e}.key.invalid{background:#bf3989}.key.running{background:#0969da}.key.interrupted{background:#fb8f44}.key.cancelled{background:#8c959f}
         td.took{white-space:nowrap;position:relative;min-width:5rem}.dur{display:block;height:.25rem;width:var(--w);background:#54aeff;border-radius:.2rem;margin-bottom:.15rem}
         time{border-bottom:1px dotted var(--muted);cursor:help}
         pre#log{background:#0d1117;color:#e6edf3;padding:.8rem;border-radius:.5rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}pre#log .labsync{color:#79c0ff}

@@ -54,6 +54,14 @@ import Testing
         ])
     }
 
+    /// Asked for one host, only that host's resources: lab's orphan must not
+    /// show on far's card.
+    @Test func oneHostAtATime() {
+        let far = Self.plan.resourceStates(declared: ["far": ["PythonEnvironment/remote"]])
+        #expect(far.map(\.resource) == ["PythonEnvironment/remote"])
+        #expect(Self.plan.resourceStates(declared: ["lab": []]).map(\.resource) == ["/opt/envs/byhand", "/opt/envs/old"])
+    }
+
     /// What `status` lists by path: an env whose spec is gone reads "orphaned"
     /// although its marker names a resource (it read "in sync" before).
     @Test func anOrphanListedByPathReadsOrphaned() {

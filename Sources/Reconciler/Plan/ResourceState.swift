@@ -84,11 +84,12 @@ extension Plan {
         item.kind == .orphaned ? .orphaned : .unmanaged
     }
 
-    /// Every resource on every host: those the specs declare (`declared`, by host),
-    /// then what was found on the host but is not declared there.
+    /// Every resource on the hosts of `declared`: those the specs declare there,
+    /// then what was found on the host but is not declared there. Only those
+    /// hosts: the daemon asks host by host.
     public func resourceStates(declared: [String: [String]]) -> [ResourceStateEntry] {
         var out: [ResourceStateEntry] = []
-        for host in Set(declared.keys).union(unmanaged.map(\.host)).sorted() {
+        for host in declared.keys.sorted() {
             out += (declared[host] ?? []).sorted().map { state(of: $0, on: host) }
             out += unmanaged.filter { $0.host == host }.map {
                 ResourceStateEntry(host: host, resource: $0.path, state: Plan.state(of: $0),
