@@ -74,17 +74,19 @@ struct Session {
             recorded: recorded)
     }
 
-    func observe() async -> ObservationReport {
+    func observe(progress: ProgressLine? = nil) async -> ObservationReport {
         if let recorded {
             var report = ObservationReport(observations: [:], failures: [:])
             for host in specs.hosts {
                 if let o = recorded.hosts[host.name] { report.observations[host.name] = o } else {
                     report.failures[host.name] = "no recorded observation for this host"
                 }
+                progress?.observed(host.name, failure: report.failures[host.name])
             }
             return report
         }
-        return await reconciliation.observe()
+        guard let progress else { return await reconciliation.observe() }
+        return await reconciliation.observe { host, failure in progress.observed(host, failure: failure) }
     }
 
     func close() async { await reconciliation.connections.closeAll() }
