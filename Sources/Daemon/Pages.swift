@@ -223,12 +223,12 @@ enum Pages {
         }
         body += "</tbody></table></div>\n"
         if steps.isEmpty { body += "<p class=\"muted\" id=\"no-steps\">No steps\(running ? " yet" : "").</p>\n" }
-        body += "<h2>Log</h2>\n<pre id=\"log\">"
+        body += "<h2>Log</h2>\n<pre id=\"log\" data-run=\"\(run.id)\" data-after=\"\(lines.last?.id ?? 0)\">"
         for line in lines { body += logLine(line) }
         body += "</pre>\n"
         if running {
             body += "<p id=\"live\">Running: the log and the steps grow as they are written.</p>\n"
-            body += liveScript(run: run.id, after: lines.last?.id ?? 0)
+            body += liveScript
         }
         return page(title: "labsync run \(run.id)", refresh: nil, noscriptRefresh: running ? 3 : nil, body: body)
     }
@@ -240,64 +240,8 @@ enum Pages {
 
     /// The log through SSE; the steps from `/api/runs/{id}` every two seconds.
     /// Values are set with `textContent`, never parsed as HTML.
-    static func liveScript(run: Int64, after: Int64) -> String {
-        """
-        <script>
-        (function () {
-          var log = document.getElementById('log');
-          var source = new EventSource('/api/runs/\(run)/log?after=' + \(after));
-          source.onmessage = function (event) {
-            var line = JSON.parse(event.data);
-            var span = document.createElement('span');
-            span.className = 'line ' + line.stream;
-            span.dataset.id = line.id;
-            span.textContent = (line.host || 'labsync') + (line.stream === 'output' ? ' │ ' : ': ') + line.text + '\\n';
-            log.appendChild(span);
-          };
-          function cell(row, text, cls) {
-            var td = document.createElement('td');
-            if (cls) { var s = document.createElement('span'); s.className = cls; s.textContent = text; td.appendChild(s); }
-            else { td.textContent = text; }
-            row.appendChild(td);
-          }
-          function took(step) {
-            if (!step.startedAt) { return ''; }
-            var end = step.finishedAt ? Date.parse(step.finishedAt) : Date.now();
-            var s = (end - Date.parse(step.startedAt)) / 1000;
-            return (s < 120 ? s.toFixed(1) + ' s' : (s / 60).toFixed(0) + ' min') + (step.finishedAt ? '' : ' …');
-          }
-          var timer = setInterval(function () {
-            fetch('/api/runs/\(run)').then(function (r) { return r.json(); }).then(function (detail) {
-              var body = document.getElementById('steps');
-              while (body.firstChild) { body.removeChild(body.firstChild); }
-              detail.steps.forEach(function (step) {
-                var row = document.createElement('tr');
-                row.className = 'step';
-                row.dataset.status = step.status;
-                cell(row, step.host); cell(row, step.resource); cell(row, step.action);
-                cell(row, (step.packages || []).join(', ')); row.lastChild.className = 'wide';
-                cell(row, step.status, 'badge ' + step.status);
-                cell(row, step.exitCode === undefined || step.exitCode === null ? '' : String(step.exitCode));
-                cell(row, took(step));
-                body.appendChild(row);
-              });
-              var none = document.getElementById('no-steps');
-              if (none && detail.steps.length) { none.remove(); }
-            }).catch(function () {});
-          }, 2000);
-          source.addEventListener('end', function (event) {
-            source.close();
-            clearInterval(timer);
-            var result = document.getElementById('run-result');
-            result.textContent = event.data;
-            result.className = 'badge ' + event.data;
-            document.getElementById('live').textContent = 'Finished: ' + event.data + '. Reload for the final steps.';
-          });
-        })();
-        </script>
-
-        """
-    }
+    /// It reads the run and the last line shown from `#log`'s data attributes.
+    static let liveScript = "<script>\n" + String(decoding: PackageResources.run_live_js, as: UTF8.self) + "</script>\n"
 
     static func logLine(_ line: JournalLine) -> String {
         let prefix = (line.host ?? "labsync") + (line.stream == .output ? " │ " : ": ")
@@ -323,51 +267,8 @@ enum Pages {
             """
     }
 
-    static let style = """
-        :root{--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--bg:#f6f8fa;--card:#fff}
-        *{box-sizing:border-box}
-        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:76rem;padding:1rem 1.25rem 3rem;color:var(--fg);background:var(--bg);line-height:1.45}
-        h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.4rem 0 .6rem}h3{font-size:1.05rem;margin:0}
-        .card h2{margin:0 0 .5rem;font-size:.95rem;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
-        code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.86em}
-        a{color:#0969da}.muted{color:var(--muted)}
-        .top .repo{color:var(--muted);margin:.2rem 0 1rem;overflow-wrap:anywhere}
-        .card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.8rem 1rem;box-shadow:0 1px 2px rgba(31,35,40,.06)}
-        .overview{display:grid;grid-template-columns:2fr 1fr;gap:1rem;margin-bottom:1rem}
-        .revisions dl{display:grid;grid-template-columns:auto 1fr;gap:.35rem .8rem;margin:0}.revisions dt{color:var(--muted)}
-        .revisions dd{margin:0;overflow-wrap:anywhere}.subject{color:var(--fg)}
-        ul.counts{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.5rem .9rem}.counts .n{font-size:1.3rem;font-weight:700}
-        .hosts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,30rem),1fr));gap:1rem;align-items:start}
-        .host header{display:flex;justify-content:space-between;align-items:center;gap:.5rem;border-bottom:1px solid var(--line);padding-bottom:.5rem;margin-bottom:.3rem}
-        ul.resources{list-style:none;margin:0;padding:0}
-        li.resource{padding:.5rem 0;border-bottom:1px solid #eaeef2}li.resource:last-child{border-bottom:0}
-        .resource .row{display:flex;justify-content:space-between;align-items:baseline;gap:.6rem}.resource .name{overflow-wrap:anywhere}
-        .detail{margin:.25rem 0 0;color:var(--muted);font-size:.88rem;overflow-wrap:anywhere}
-        .error{color:#cf222e;overflow-wrap:anywhere}
-        .badge{display:inline-block;white-space:nowrap;font-size:.78rem;font-weight:600;padding:.1rem .55rem;border-radius:1rem;background:#eaeef2;color:#424a53}
-        .in-sync,.succeeded{background:#dafbe1;color:#1a7f37}.no-changes{background:#e6f4ea;color:#1a7f37}
-        .drifted,.skipped{background:#fff8c5;color:#7d4e00}.changes-pending,.running{background:#ddf4ff;color:#0969da}
-        .orphaned{background:#fbefff;color:#8250df}.failed{background:#ffebe9;color:#cf222e}.invalid{background:#ffe8f3;color:#99286e}
-        .unreachable{background:#24292f;color:#fff}.interrupted{background:#fff1e5;color:#bc4c00}.unmanaged,.cancelled{background:#eaeef2;color:#57606a}
-        .scroll{overflow-x:auto;max-width:100%}
-        table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.3rem .55rem;border-bottom:1px solid #eaeef2;vertical-align:top}
-        th{color:var(--muted);font-weight:600;font-size:.8rem}
-        table.packages{margin-top:.4rem;background:var(--bg);border-radius:.3rem}table.packages td,table.packages th{padding:.2rem .5rem}
-        .runs,.steps{background:var(--card);border:1px solid var(--line);border-radius:.5rem}
-        .banner{padding:.6rem .9rem;border-radius:.5rem;background:#eaeef2;margin:.6rem 0}.banner.failed{background:#ffebe9;color:#82071e}
-        .banner.suspended{background:#fff8c5}.banner.running{background:#ddf4ff}.banner pre{white-space:pre-wrap;margin:.3rem 0 0}
-        svg.history{width:100%;height:5rem;display:block}svg.history .axis{stroke:var(--line)}
-        svg.history .bar{fill:#8c959f}svg.history .bar.succeeded{fill:#2da44e}svg.history .bar.no-changes{fill:#7ee2a8}
-        svg.history .bar.failed{fill:#cf222e}svg.history .bar.invalid{fill:#bf3989}svg.history .bar.running{fill:#0969da}svg.history .bar.interrupted{fill:#fb8f44}
-        svg.history a:hover .bar{opacity:.7}
-        .legend{margin:.4rem 0 0;color:var(--muted);font-size:.8rem}.key{display:inline-block;width:.7rem;height:.7rem;border-radius:.15rem;margin:0 .25rem 0 .5rem;vertical-align:-.05rem}
-        .key.succeeded{background:#2da44e}.key.no-changes{background:#7ee2a8}.key.failed{background:#cf222e}.key.invalid{background:#bf3989}.key.running{background:#0969da}.key.interrupted{background:#fb8f44}.key.cancelled{background:#8c959f}
-        td.took{white-space:nowrap;position:relative;min-width:5rem}.dur{display:block;height:.25rem;width:var(--w);background:#54aeff;border-radius:.2rem;margin-bottom:.15rem}
-        time{border-bottom:1px dotted var(--muted);cursor:help}
-        pre#log{background:#0d1117;color:#e6edf3;padding:.8rem;border-radius:.5rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}pre#log .labsync{color:#79c0ff}
-        @media (max-width:640px){body{padding:.6rem .6rem 2rem}.overview{grid-template-columns:1fr}.wide{display:none}h1{font-size:1.35rem}
-          .card{padding:.6rem .7rem}th,td{padding:.25rem .35rem}}
-        """
+    /// Inlined into every page: the page must work offline, with no external asset.
+    static let style = String(decoding: PackageResources.pages_css, as: UTF8.self)
 
     // MARK: Times
 

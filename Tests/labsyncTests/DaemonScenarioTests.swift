@@ -228,7 +228,8 @@ extension PipScenarios {
             #expect(dom.contains("create-env PythonEnvironment/"), "\(dom)")
             #expect(dom.contains("class=\"line"), "\(dom)")
             #expect(dom.contains("id=\"run-result\">running<"), "\(dom)")
-            #expect(dom.contains("new EventSource('/api/runs/\(runID)/log?after="), "the page follows the log live: \(dom)")
+            #expect(dom.contains("<pre id=\"log\" data-run=\"\(runID)\" data-after=\""), "\(dom)")
+            #expect(dom.contains("new EventSource('/api/runs/' + run + '/log?after='"), "the page follows the log live: \(dom)")
             try Chromium.screenshot("http://127.0.0.1:\(daemon.port)/runs/\(runID)", name: "daemon-live-run")
 
             // `labsync logs` of the running run, and a follower to the end.
