@@ -77,7 +77,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]),
+            ],
+            // The pages' style sheet and script, inlined into each page.
+            resources: [.embedInCode("Assets/pages.css"), .embedInCode("Assets/run-live.js")]),
         .target(
             name: "PackageIndex",
             dependencies: ["Specs", .product(name: "GRDB", package: "GRDB.swift")]),

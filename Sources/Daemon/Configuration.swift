@@ -38,6 +38,9 @@ public struct DaemonConfiguration: Sendable {
     /// `--manifests DIR`: the directory the Kubernetes hubs' files are kept in step
     /// with; nil: they are listed as not planned.
     public var manifestsDirectory: String?
+    /// `--commit-url`: where the status page links a revision, `{sha}` replaced
+    /// by the full commit (`https://gitlab.example/x/-/commit/{sha}`); nil: no links.
+    public var commitURLPattern: String?
 
     public init(repo: String, ref: String?, refNote: String? = nil, source: any Source, sourceAtRevision: @escaping @Sendable (String) -> any Source,
                 stateDirectory: URL, inventory: InventoryOptions, run: RunOptions = RunOptions(),

@@ -35,6 +35,9 @@ public actor DaemonController: Service {
     private(set) var status: DaemonStatus
     private(set) var core: DaemonCore<LoadedRevision>
     private var ready = false
+    /// Commit subjects by revision, for the status page; only the applied and the
+    /// attempted revision's are kept.
+    private var subjects: [String: String] = [:]
 
     /// Rung when a run becomes pending; the loop asks the core what to run.
     private let doorbell: AsyncStream<Void>
@@ -71,6 +74,8 @@ public actor DaemonController: Service {
         s.lastAppliedRevision = core.appliedRevision
         s.lastAttemptedRevision = core.attemptedRevision
         s.lastAttemptError = core.attemptError
+        s.lastAppliedSubject = core.appliedRevision.flatMap { subjects[$0] }
+        s.lastAttemptedSubject = core.attemptedRevision.flatMap { subjects[$0] }
         s.fetchError = core.fetchError
         s.nextReconcileAt = core.nextIntervalAt
         return s
@@ -151,6 +156,11 @@ public actor DaemonController: Service {
         var choice: DaemonCore<LoadedRevision>.Choice
         do {
             let tree = try await configuration.source.fetch()
+            if let revision = tree.revision, let subject = tree.subject {
+                let keep = Set([revision, core.appliedRevision, core.attemptedRevision].compactMap { $0 })
+                subjects = subjects.filter { keep.contains($0.key) }
+                subjects[revision] = subject
+            }
             choice = core.fetched(revision: tree.revision)
             if case .validate(let revision) = choice {
                 let result = SpecLoader().load(directory: tree.root)
@@ -320,34 +330,29 @@ public actor DaemonController: Service {
             let back = backoff[host.name]
             let hostError = report.failures[host.name] ?? (waiting.contains(host.name) ? previous?.error : nil)
             let unreachable = hostError != nil
+            // The plan's words for every resource (ResourceState), then what the
+            // daemon knows beyond one plan: a host still waiting for its retry keeps
+            // its last states, and a step that failed marks its resource failed.
+            let installed = installedVersions(report.observations[host.name])
             var entries: [ResourceStatus] = []
-            for resource in resources.sorted() {
-                let key = "\(host.name)/\(resource)"
-                let entry: ResourceStatus
+            for derived in plan.resourceStates(declared: [host.name: resources]) {
+                let resource = derived.resource
+                var entry = ResourceStatus(resource: resource, state: derived.state, detail: derived.detail)
                 if unreachable {
-                    entry = ResourceStatus(resource: resource, state: waiting.contains(host.name)
-                                           ? (previous?.resources.first { $0.resource == resource }?.state ?? .unknown) : .failed,
-                                           detail: "host not observed: \(hostError!)")
-                } else if let error = plan.errors.first(where: { $0.host == host.name && $0.resource == resource }) {
-                    entry = ResourceStatus(resource: resource, state: .failed, detail: error.message)
-                } else if let failure = stepFailures[key], plan.steps.contains(where: { $0.host == host.name && $0.resource == resource }) {
-                    entry = ResourceStatus(resource: resource, state: .failed, detail: failure)
-                } else if plan.steps.contains(where: { $0.host == host.name && $0.resource == resource }) {
-                    let actions = plan.steps.filter { $0.host == host.name && $0.resource == resource }.map(\.action.rawValue)
-                    entry = ResourceStatus(resource: resource, state: .drifted, detail: "pending: " + actions.joined(separator: ", "))
-                } else if let drift = plan.drift.first(where: { $0.host == host.name && $0.resource == resource }) {
-                    entry = ResourceStatus(resource: resource, state: .drifted, detail: "\(drift.package): \(drift.detail)")
-                } else {
-                    entry = ResourceStatus(resource: resource, state: .inSync, detail: nil)
+                    entry.state = waiting.contains(host.name)
+                        ? (previous?.resources.first { $0.resource == resource }?.state ?? .unreachable) : .unreachable
+                    entry.detail = "host not observed: \(hostError!)"
+                } else if plan.steps.contains(where: { $0.host == host.name && $0.resource == resource }),
+                          let failure = stepFailures["\(host.name)/\(resource)"] {
+                    entry.state = .failed
+                    entry.detail = failure
                 }
+                let packages = plan.packageDifferences(host: host.name, resource: resource, installed: installed[resource] ?? [:])
+                entry.packages = packages.isEmpty ? nil : packages
                 entries.append(entry)
             }
-            for item in plan.unmanaged where item.host == host.name {
-                entries.append(ResourceStatus(resource: item.path, state: .unmanaged,
-                                              detail: "\(item.kind.rawValue)\(item.spec.map { " (marker names \($0))" } ?? "")"))
-            }
-            drifted += entries.filter { $0.state == .drifted }.count
-            failed += entries.filter { $0.state == .failed }.count
+            drifted += entries.filter { $0.state == .drifted || $0.state == .changesPending }.count
+            failed += entries.filter { $0.state == .failed || $0.state == .unreachable }.count
             metrics.hostFailures(host.name).set(Double(back?.consecutiveFailures ?? 0))
             hosts.append(HostStatus(
                 name: host.name, state: back != nil || unreachable ? .failed : .ok,
@@ -358,6 +363,21 @@ public actor DaemonController: Service {
         status.hosts = hosts
         metrics.driftedResources.set(Double(drifted))
         metrics.failedResources.set(Double(failed))
+    }
+
+    /// The versions installed in each marked resource on an observed host, by
+    /// resource (`PythonEnvironment/ml` → name → version), from the drivers' status entries.
+    private func installedVersions(_ observation: HostObservation?) -> [String: [String: String]] {
+        guard let observation else { return [:] }
+        var out: [String: [String: String]] = [:]
+        for entry in DriverRegistry.all.flatMap({ $0.statusEntries(of: observation) }) {
+            guard let resource = entry.resource else { continue }
+            for line in entry.packages {
+                guard let split = line.range(of: "==") else { continue }
+                out[resource, default: [:]][String(line[..<split.lowerBound])] = String(line[split.upperBound...])
+            }
+        }
+        return out
     }
 
     // MARK: Suspend
@@ -390,6 +410,7 @@ public actor DaemonController: Service {
         metrics.setAppliedRevision(saved.lastAppliedRevision)
         guard let revision = saved.lastAppliedRevision else { return }
         if let tree = try? await configuration.sourceAtRevision(revision).fetch() {
+            subjects[revision] = tree.subject
             let result = SpecLoader().load(directory: tree.root)
             if result.isValid {
                 core.restoreInForce(.init(id: revision, payload: LoadedRevision(tree: tree, specs: result.specs, settings: result.settings)))

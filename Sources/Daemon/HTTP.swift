@@ -69,14 +69,15 @@ struct DaemonRoutes: Sendable {
         }
         router.get("/") { _, _ -> Response in
             let status = await controller.currentStatus()
-            let runs = (try? journal.runs(limit: 20)) ?? []
-            return Self.html(Pages.status(status, runs: runs))
+            let runs = (try? journal.runs(limit: 50)) ?? []
+            return Self.html(Pages.status(status, runs: runs, context: Pages.Context(commitURL: controller.configuration.commitURLPattern)))
         }
         router.get("/runs/{id}") { _, context -> Response in
             let id = try context.parameters.require("id", as: Int64.self)
             guard let run = try? journal.run(id) else { return Self.html(Pages.notFound("No run \(id)."), status: .notFound) }
             return Self.html(Pages.run(run, steps: (try? journal.steps(run: id)) ?? [],
-                                       lines: (try? journal.lines(run: id, limit: 1_000_000)) ?? []))
+                                       lines: (try? journal.lines(run: id, limit: 1_000_000)) ?? [],
+                                       context: Pages.Context(commitURL: controller.configuration.commitURLPattern)))
         }
         return router
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Reconciler
 
 /// What `/api/status` returns and the status page shows: the revisions (Flux's
 /// lastAppliedRevision / lastAttemptedRevision), and each host's resources.
@@ -15,6 +16,9 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     /// it was invalid (see `lastAttemptError`) or is not applied yet.
     public var lastAttemptedRevision: String?
     public var lastAttemptError: String?
+    /// The commits' subjects (first lines), when the source is git.
+    public var lastAppliedSubject: String?
+    public var lastAttemptedSubject: String?
     /// Fetching the repository failed (the last good specs stay in force).
     public var fetchError: String?
     public var lastReconcileAt: Date?
@@ -51,18 +55,20 @@ public struct HostStatus: Sendable, Codable, Equatable {
 }
 
 public struct ResourceStatus: Sendable, Codable, Equatable {
-    public enum State: String, Sendable, Codable {
-        case inSync = "in-sync"
-        /// The host differs from the spec (changes pending, or drift reported).
-        case drifted
-        /// Its last step failed, it cannot be planned, or its host is unreachable.
-        case failed
-        /// Found on the host, declared by no spec (left alone).
-        case unmanaged
-        case unknown
-    }
-    /// `PythonEnvironment/ml`, or for unmanaged venvs their path.
+    /// The plan's vocabulary (issue 11 #14): the same words as `status` and `plan`.
+    public typealias State = ResourceState
+    /// `PythonEnvironment/ml`, or for what no spec declares, its path.
     public var resource: String
     public var state: State
     public var detail: String?
+    /// The packages that drifted or that pending steps change, wanted beside
+    /// installed; absent when there are none.
+    public var packages: [PackageDifference]?
+
+    public init(resource: String, state: State, detail: String? = nil, packages: [PackageDifference]? = nil) {
+        self.resource = resource
+        self.state = state
+        self.detail = detail
+        self.packages = packages
+    }
 }

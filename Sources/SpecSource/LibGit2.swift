@@ -84,8 +84,20 @@ extension LibGit2 {
             let defaultBranch = try fetch(source, into: repository)
             let (commit, refName) = try resolve(source.ref, defaultBranch: defaultBranch, in: repository, url: source.url)
             let (root, removed) = try checkOut(commit, from: repository, treesDirectory: cache.appendingPathComponent("trees"))
-            return SourceTree(root: root, revision: commit, ref: refName, removedSymlinks: removed)
+            return SourceTree(root: root, revision: commit, ref: refName, removedSymlinks: removed,
+                              subject: commitSubject(commit, in: repository))
         }
+    }
+
+    /// The commit message's first paragraph, joined into one line (`git_commit_summary`);
+    /// nil when it cannot be read: a subject is for people, never a reason to fail a fetch.
+    static func commitSubject(_ commit: String, in repository: OpaquePointer) -> String? {
+        var oid = git_oid()
+        guard git_oid_fromstr(&oid, commit) == 0 else { return nil }
+        var object: OpaquePointer?
+        guard git_commit_lookup(&object, repository, &oid) == 0 else { return nil }
+        defer { git_commit_free(object) }
+        return git_commit_summary(object).map { String(cString: $0) }
     }
 
     /// Opens the bare mirror, or creates it; a directory that is not a repository any

@@ -15,11 +15,16 @@ public struct SourceTree: Sendable, Equatable {
     /// somewhere outside `root` (paths relative to `root`), so callers can warn.
     public var removedSymlinks: [String]
 
-    public init(root: URL, revision: String?, ref: String?, removedSymlinks: [String] = []) {
+    /// The first line of the commit's message (what the status page shows beside
+    /// the sha); nil for a plain directory or when it cannot be read.
+    public var subject: String?
+
+    public init(root: URL, revision: String?, ref: String?, removedSymlinks: [String] = [], subject: String? = nil) {
         self.root = root
         self.revision = revision
         self.ref = ref
         self.removedSymlinks = removedSymlinks
+        self.subject = subject
     }
 }
 

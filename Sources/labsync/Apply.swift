@@ -22,6 +22,7 @@ struct Apply: AsyncParsableCommand {
     @OptionGroup var hostOptions: HostOptions
     @OptionGroup var pruneOptions: PruneOptions
     @OptionGroup var manifestOptions: ManifestOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Argument(help: "A plan saved with `labsync plan --format json --out FILE`.")
     var planFile: String?
@@ -56,7 +57,8 @@ struct Apply: AsyncParsableCommand {
         var reconciliation = session.reconciliation
         reconciliation.options.prune = try pruneOptions.check(session)
 
-        var plan = reconciliation.plan(await session.observe())
+        let progress = progressOptions.progress(hosts: session.specs.hosts.count)
+        var plan = reconciliation.plan(await session.observe(progress: progress))
         plan.addManifests(try manifestOptions.section(session.specs))
         let record = CLIRunRecord.begin(repository, kind: .apply, revision: session.revision, plan: plan)
         if let saved, !saved.hasSameChanges(as: plan) {
@@ -68,6 +70,7 @@ struct Apply: AsyncParsableCommand {
                 """)
             throw ExitCode.failure
         }
+        progress.pause()
         say(plan.rendered(as: .text))
         if plan.isEmpty {
             await session.close()
@@ -105,11 +108,13 @@ struct Apply: AsyncParsableCommand {
             }
         }
 
-        let printer = ProgressPrinter(verbose: verbose)
+        let printer = ProgressPrinter(verbose: verbose, progress: progress)
+        progress.applying(plan)
         let recorder = record.map { RunRecorder(journal: $0.journal, run: $0.id) }
         // A saved plan that turns stale while waiting for a host lock is refused, not re-planned.
         let outcome = await ApplyPipeline(reconciliation: reconciliation, replanWhenStale: saved == nil)
             .run(plan, owner: lockOwner(), recorder: recorder, events: printer.handle)
+        progress.finish()
         await session.close()
         for result in outcome.results {
             if let error = result.error { printError("error: \(result.host): \(error)") }
@@ -153,9 +158,14 @@ struct Apply: AsyncParsableCommand {
 final class ProgressPrinter: @unchecked Sendable {
     private let lock = NSLock()
     let verbose: Bool
-    init(verbose: Bool) { self.verbose = verbose }
+    let progress: ProgressLine?
+    init(verbose: Bool, progress: ProgressLine? = nil) {
+        self.verbose = verbose
+        self.progress = progress
+    }
 
     func handle(_ event: ApplyEvent) {
+        progress?.handle(event)
         let line: String?
         switch event {
         case .waitingForLock(let host, let holder):
@@ -172,6 +182,7 @@ final class ProgressPrinter: @unchecked Sendable {
             line = "\(host): FAILED: \(message)"
         }
         guard let line else { return }
+        if let progress { progress.say(line); return }
         lock.lock()
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
         lock.unlock()

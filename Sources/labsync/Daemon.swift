@@ -65,6 +65,10 @@ struct DaemonCommand: AsyncParsableCommand {
             help: "Keep this directory (the path Flux watches) in step with the Kubernetes hubs' manifests; committing stays with you.")
     var manifests: String?
 
+    @Option(name: .customLong("commit-url"),
+            help: "Link revisions on the status page to this URL, {sha} replaced by the commit (e.g. https://gitlab.example/x/-/commit/{sha}).")
+    var commitURL: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -77,6 +81,9 @@ struct DaemonCommand: AsyncParsableCommand {
         if listenAddress == nil { throw ValidationError("--listen \(listen): expected HOST:PORT, e.g. 127.0.0.1:9171") }
         if webhookSecretEnv != nil && webhookSecretFile != nil {
             throw ValidationError("give the webhook secret once: --webhook-secret-env or --webhook-secret-file")
+        }
+        if let commitURL, !commitURL.contains("{sha}") || !(commitURL.hasPrefix("https://") || commitURL.hasPrefix("http://")) {
+            throw ValidationError("--commit-url \(commitURL): expected an http(s) URL holding {sha}, e.g. https://gitlab.example/x/-/commit/{sha}")
         }
         if !LabsyncDaemon.logLevels.contains(logLevel) { throw ValidationError("--log-level \(logLevel): unknown level") }
     }
@@ -138,6 +145,7 @@ struct DaemonCommand: AsyncParsableCommand {
             listenHost: listen.host, listenPort: listen.port, webhookSecret: secret,
             shutdownTimeout: parseDuration(shutdownTimeout)!, allowEmpty: allowEmpty)
         configuration.manifestsDirectory = manifests
+        configuration.commitURLPattern = commitURL
         do {
             try await LabsyncDaemon.run(configuration, logLevel: logLevel)
         } catch {

@@ -22,6 +22,7 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var hostOptions: HostOptions
     @OptionGroup var pruneOptions: PruneOptions
     @OptionGroup var manifestOptions: ManifestOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Option(help: "text, markdown (for a pull-request comment) or json (what `apply PLANFILE` reads).")
     var format: PlanFormat = .text
@@ -39,7 +40,9 @@ struct PlanCommand: AsyncParsableCommand {
         let session = try await Session.open(repository, hostOptions)
         var reconciliation = session.reconciliation
         reconciliation.options.prune = try pruneOptions.check(session)
-        let report = await session.observe()
+        let progress = progressOptions.progress(hosts: session.specs.hosts.count)
+        let report = await session.observe(progress: progress)
+        progress.finish()
         await session.close()
         if checkIndex, !(await PackageCheck.plan(session.specs, report, stateDirectory: repository.resolvedStateDirectory)) {
             throw ExitCode.failure

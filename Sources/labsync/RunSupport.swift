@@ -24,6 +24,9 @@ struct HostOptions: ParsableArguments {
 /// The recorded form of observations: `{"hosts": {"<name>": HostObservation}}`.
 struct RecordedObservations: Codable {
     var hosts: [String: HostObservation]
+    /// Each resource's state in the plan's words (written by `status --format
+    /// json` for people and scripts; `plan --observations` ignores it).
+    var resources: [ResourceStateEntry]? = nil
 }
 
 /// Specs loaded, validated and restricted to the selected hosts, with a
@@ -71,17 +74,19 @@ struct Session {
             recorded: recorded)
     }
 
-    func observe() async -> ObservationReport {
+    func observe(progress: ProgressLine? = nil) async -> ObservationReport {
         if let recorded {
             var report = ObservationReport(observations: [:], failures: [:])
             for host in specs.hosts {
                 if let o = recorded.hosts[host.name] { report.observations[host.name] = o } else {
                     report.failures[host.name] = "no recorded observation for this host"
                 }
+                progress?.observed(host.name, failure: report.failures[host.name])
             }
             return report
         }
-        return await reconciliation.observe()
+        guard let progress else { return await reconciliation.observe() }
+        return await reconciliation.observe { host, failure in progress.observed(host, failure: failure) }
     }
 
     func close() async { await reconciliation.connections.closeAll() }

@@ -28,7 +28,9 @@ struct Status: AsyncParsableCommand {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(RecordedObservations(hosts: report.observations))
+            let plan = session.reconciliation.plan(report)
+            let data = try encoder.encode(RecordedObservations(hosts: report.observations,
+                                                               resources: plan.resourceStates(specs: session.specs)))
             say(String(decoding: data, as: UTF8.self))
         case .text:
             say(render(report, plan: session.reconciliation.plan(report), specs: session.specs))
@@ -40,7 +42,7 @@ struct Status: AsyncParsableCommand {
         var out: [String] = []
         for host in specs.hosts.sorted(by: { $0.name < $1.name }) {
             guard let o = report.observations[host.name] else {
-                out.append("Host \(host.name): UNREACHABLE: \(report.failures[host.name] ?? "not observed")")
+                out.append("Host \(host.name): \(ResourceState.unreachable.words): \(report.failures[host.name] ?? "not observed")")
                 out.append("")
                 continue
             }
@@ -48,17 +50,11 @@ struct Status: AsyncParsableCommand {
             let entries = DriverRegistry.all.flatMap { $0.statusEntries(of: o) }.sorted { $0.path < $1.path }
             for entry in entries {
                 let owner = entry.resource ?? "unmanaged (no labsync marker)"
-                let state: String
-                if let problem = entry.problem {
-                    state = "left alone (\(problem))"
-                } else if let resource = entry.resource {
-                    let pending = plan.steps.contains { $0.host == host.name && $0.resource == resource }
-                    let drifted = plan.drift.contains { $0.host == host.name && $0.resource == resource }
-                    state = pending ? "changes pending" : drifted ? "drifted" : "in sync"
-                } else {
-                    state = "left alone"
-                }
-                out.append("  \(entry.path)  \(owner)  \(entry.summary)  \(state)")
+                // The plan's word for it (ResourceState): the same in `plan`, `/api/status` and the page.
+                let state = plan.state(atPath: entry.path, on: host.name, resource: entry.resource).state
+                let words = state == .unmanaged ? "unmanaged, left alone" + (entry.problem.map { " (\($0))" } ?? "")
+                                                : state.words
+                out.append("  \(entry.path)  \(owner)  \(entry.summary)  \(words)")
                 if packages { out += entry.packages.map { "      " + $0 } }
                 for d in plan.drift where d.host == host.name && d.resource == entry.resource {
                     out.append("      drift: \(d.package): \(d.detail)")

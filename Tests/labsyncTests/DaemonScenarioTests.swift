@@ -158,7 +158,7 @@ extension PipScenarios {
                 usleep(200_000)
             }
             #expect(seen[1] == 1 && seen[2] == 2 && seen[3] == 4 && seen[4] == 4, "failures → retry delay: \(seen.sorted { $0.key < $1.key })")
-            #expect(daemon.state("offline", "PythonEnvironment/far") == "failed")
+            #expect(daemon.state("offline", "PythonEnvironment/far") == "unreachable")
             #expect(daemon.state("loopback", "PythonEnvironment/app") == "in-sync")
             let metrics = try PrometheusText(try HTTP.get(daemon.port, "/metrics").text)
             #expect((metrics.value("labsync_host_consecutive_failures", ["host": "offline"]) ?? 0) >= 3)
@@ -228,7 +228,8 @@ extension PipScenarios {
             #expect(dom.contains("create-env PythonEnvironment/"), "\(dom)")
             #expect(dom.contains("class=\"line"), "\(dom)")
             #expect(dom.contains("id=\"run-result\">running<"), "\(dom)")
-            #expect(dom.contains("new EventSource('/api/runs/\(runID)/log?after="), "the page follows the log live: \(dom)")
+            #expect(dom.contains("<pre id=\"log\" data-run=\"\(runID)\" data-after=\""), "\(dom)")
+            #expect(dom.contains("new EventSource('/api/runs/' + run + '/log?after='"), "the page follows the log live: \(dom)")
             try Chromium.screenshot("http://127.0.0.1:\(daemon.port)/runs/\(runID)", name: "daemon-live-run")
 
             // `labsync logs` of the running run, and a follower to the end.

@@ -279,24 +279,25 @@ enum Chromium {
          "--user-data-dir=\(profile)", "--timeout=15000"]
     }
 
-    static func dumpDOM(_ url: String) throws -> String {
+    static func dumpDOM(_ url: String, width: Int? = nil) throws -> String {
         let profile = try Spawn.makeTempDirectory(prefix: "chromium")
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        let result = try Spawn.run([binary] + flags(profile) + ["--dump-dom", url], timeout: 60)
+        let size = width.map { ["--window-size=\($0),900"] } ?? []
+        let result = try Spawn.run([binary] + flags(profile) + size + ["--dump-dom", url], timeout: 60)
         guard result.status == 0 else { throw SpawnError("chromium --dump-dom \(url) exited \(result.status): \(result.stderrText.suffix(2000))") }
         return result.stdoutText
     }
 
-    /// Saves a PNG of `url` under test-artifacts/ and returns its path.
+    /// Saves a PNG of `url` under test-artifacts/, `width` px wide, and returns its path.
     @discardableResult
-    static func screenshot(_ url: String, name: String) throws -> String {
+    static func screenshot(_ url: String, name: String, width: Int = 1200, height: Int = 900) throws -> String {
         let directory = LabsyncBinary.packageRoot.appendingPathComponent("test-artifacts").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/\(name).png"
         try? FileManager.default.removeItem(atPath: path)
         let profile = try Spawn.makeTempDirectory(prefix: "chromium")
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        let result = try Spawn.run([binary] + flags(profile) + ["--window-size=1200,900", "--screenshot=\(path)", url], timeout: 60)
+        let result = try Spawn.run([binary] + flags(profile) + ["--window-size=\(width),\(height)", "--hide-scrollbars", "--screenshot=\(path)", url], timeout: 60)
         guard result.status == 0, FileManager.default.fileExists(atPath: path) else {
             throw SpawnError("chromium --screenshot \(url) exited \(result.status): \(result.stderrText.suffix(2000))")
         }

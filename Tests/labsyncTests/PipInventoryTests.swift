@@ -88,6 +88,16 @@ extension PipScenarios {
             #expect(orphan.status == 0)
             #expect(orphan.plan.unmanaged.map { "\($0.path) \($0.kind) \($0.spec ?? "-")" }
                     == ["\(handmade) unmarked -", "\(w.path(of: "tools")) orphaned tools"])
+            // `status` says what `plan` says (issue 11 #14): orphaned, not "in sync".
+            let orphanStatus = try await w.labsync("status")
+            let toolsLine = orphanStatus.stdoutText.split(separator: "\n").first { $0.contains(w.path(of: "tools") + "  ") }
+            #expect(toolsLine?.hasSuffix("  orphaned") == true, "\(orphanStatus.stdoutText)")
+            let orphanJSON = try await w.labsync("status", ["--format", "json"])
+            let states = (try JSONSerialization.jsonObject(with: Data(orphanJSON.stdout)) as? [String: Any])?["resources"]
+                as? [[String: Any]] ?? []
+            #expect(states.first { $0["resource"] as? String == w.path(of: "tools") }?["state"] as? String == "orphaned",
+                    "\(orphanJSON.stdoutText)")
+            #expect(states.first { $0["resource"] as? String == "PythonEnvironment/app" }?["state"] as? String == "in-sync")
             try await w.apply()
             #expect(w.packages("tools") == ["delta": "1.0"], "no --prune: the orphan stays")
             // …and removed with it; the hand-made venv and `app` survive.

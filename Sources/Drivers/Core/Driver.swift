@@ -278,12 +278,21 @@ public struct DriftItem: Sendable, Hashable, Codable {
     /// The package (Python distribution, R package) that drifted.
     public var package: String
     public var detail: String
-    public init(host: String, resource: String, kind: Kind, package: String, detail: String) {
+    /// What the spec (or labsync's marker) asks for, e.g. `numpy==1.26.4`; nil for
+    /// a package nobody declared. With `installed`, what the status page shows
+    /// side by side.
+    public var wanted: String?
+    /// The version on the host; nil when it is gone.
+    public var installed: String?
+    public init(host: String, resource: String, kind: Kind, package: String, detail: String,
+                wanted: String? = nil, installed: String? = nil) {
         self.host = host
         self.resource = resource
         self.kind = kind
         self.package = package
         self.detail = detail
+        self.wanted = wanted
+        self.installed = installed
     }
 }
 

@@ -312,7 +312,8 @@ private struct HostPlanner {
                 let action = env.unmanaged == .remove ? "will be uninstalled (unmanaged: remove)" : "unmanaged: report"
                 result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .extraPackage,
                                               package: name,
-                                              detail: "\(name) \(dist.version)\(also) is installed but not declared; \(action)"))
+                                              detail: "\(name) \(dist.version)\(also) is installed but not declared; \(action)",
+                                              installed: dist.version))
             }
         }
         var uninstall = removedFromSpec
@@ -345,14 +346,16 @@ private struct HostPlanner {
                 if recordedText.contains(text) {
                     result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .changedPackage,
                                                   package: req.normalizedName,
-                                                  detail: "\(dist.name) is \(dist.version) but labsync installed \(text); changed by hand"))
+                                                  detail: "\(dist.name) is \(dist.version) but labsync installed \(text); changed by hand",
+                                                  wanted: text, installed: dist.version))
                 }
             } else {
                 missing.append(req.name)
                 if recordedText.contains(text) {
                     result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .missingPackage,
                                                   package: req.normalizedName,
-                                                  detail: "labsync installed \(text) but it is gone; uninstalled by hand"))
+                                                  detail: "labsync installed \(text) but it is gone; uninstalled by hand",
+                                                  wanted: text))
                 }
             }
             toInstall.append(text)

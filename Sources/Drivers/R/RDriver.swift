@@ -220,7 +220,8 @@ private struct RHostPlanner {
                 let deps = closure(of: [name], in: installed).intersection(extras).subtracting([name])
                 let also = deps.isEmpty ? "" : " (with \(deps.sorted().joined(separator: ", ")))"
                 result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .extraPackage, package: name,
-                                              detail: "\(name) \(installed[name]!.version)\(also) is installed but not declared; \(action)"))
+                                              detail: "\(name) \(installed[name]!.version)\(also) is installed but not declared; \(action)",
+                                              installed: installed[name]!.version))
             }
         }
         let uninstall = (removedFromSpec + (env.unmanaged == .remove ? extras : [])).sorted()
@@ -247,14 +248,16 @@ private struct RHostPlanner {
                 if recordedText.contains(req.description) {
                     result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .changedPackage,
                                                   package: req.name,
-                                                  detail: "\(req.name) is \(package.version) but labsync installed \(req); changed by hand"))
+                                                  detail: "\(req.name) is \(package.version) but labsync installed \(req); changed by hand",
+                                                  wanted: req.description, installed: package.version))
                 }
             } else {
                 why.append("missing: \(req.name)")
                 if recordedText.contains(req.description) {
                     result.drift.append(DriftItem(host: host.name, resource: resource(env), kind: .missingPackage,
                                                   package: req.name,
-                                                  detail: "labsync installed \(req) but it is gone; removed by hand"))
+                                                  detail: "labsync installed \(req) but it is gone; removed by hand",
+                                                  wanted: req.description))
                 }
             }
             toInstall.append(req)

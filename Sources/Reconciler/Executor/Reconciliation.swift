@@ -70,7 +70,8 @@ public struct Reconciliation: Sendable {
     }
 
     /// One observe command per host (one SSH round trip), hosts in parallel.
-    public func observe() async -> ObservationReport {
+    /// `onHost` hears each host as soon as it is observed (its failure, or nil).
+    public func observe(onHost: (@Sendable (_ host: String, _ failure: String?) -> Void)? = nil) async -> ObservationReport {
         let requests = observationRequests(specs: specs)
         let hosts = specs.hosts.filter { connections.transports[$0.name] != nil }
         let results = await concurrentMap(hosts, limit: options.parallelism) { host -> (String, Result<HostObservation, ObserveFailure>) in
@@ -78,8 +79,9 @@ public struct Reconciliation: Sendable {
                 return (host.name, .failure(ObserveFailure(message: "no connection")))
             }
             let request = requests[host.name] ?? ObservationRequest()
-            return (host.name, await Self.observe(transport: transport, request: request,
-                                                  become: Inventory.become(for: host)))
+            let result = await Self.observe(transport: transport, request: request, become: Inventory.become(for: host))
+            if case .failure(let failure) = result { onHost?(host.name, failure.message) } else { onHost?(host.name, nil) }
+            return (host.name, result)
         }
         var report = ObservationReport(observations: [:], failures: [:])
         for (name, result) in results {
