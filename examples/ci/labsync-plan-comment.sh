@@ -35,7 +35,8 @@ if labsync validate "${labsync_state[@]}" "$repo" > "$out/validate.txt" 2>&1; th
   cat "$out/plan.err" >&2
   { printf '%s\n' "$marker"
     if [ "$status" = 1 ]; then
-      printf '**labsync plan failed**\n\n```\n'; cat "$out/plan.err"; printf '```\n\n'
+      # The errors, without the progress lines (they stay in the job log).
+      printf '**labsync plan failed**\n\n```\n'; grep -v '^progress: ' "$out/plan.err" || true; printf '```\n\n'
     fi
     [ ! -s "$out/plan.md" ] || cat "$out/plan.md"
   } > "$out/comment.md"
