@@ -32,7 +32,7 @@ K8S_PY_TOOLS := kubernetes-validate==1.37.0
 HUBCHECK := .tools/hubcheck
 HUBCHECK_PACKAGES := jupyterhub==5.5.4 oauthenticator==17.4.0 jupyterhub-kubespawner==7.1.0
 
-.PHONY: deps release build debug dist dist-trixie install test-dist test-distros build-tests test test-unit test-unit-isolated test-integration test-e2e test-python test-r test-k8s lint demo bench clean
+.PHONY: bench-ab deps release build debug dist dist-trixie install test-dist test-distros build-tests test test-unit test-unit-isolated test-integration test-e2e test-python test-r test-k8s lint demo bench clean
 
 # Installs the Debian packages of $(1) that are missing, with apt-get options $(2).
 define apt_install
@@ -200,6 +200,10 @@ demo: build
 bench: build
 	scripts/bench.sh
 	scripts/bench-packages.sh
+
+# Two builds' no-op plans, interleaved (see the script): make bench-ab OLD=dir-with-old-labsync
+bench-ab: build
+	scripts/bench-ab.sh $(OLD) $(NEW)
 
 clean:
 	rm -rf .build .tools
