@@ -112,8 +112,10 @@ extension Plan {
                     if i < work.count, !work[i].commands.isEmpty {
                         out.append("")
                         // A fence longer than any backtick run in the commands: nothing in them can close it.
-                        let fence = TextEscaping.codeFence(for: work[i].commands.map(\.shellLine).joined())
+                        let fence = TextEscaping.codeFence(for: (work[i].commands.map(\.shellLine)
+                            + work[i].checkedPaths.map(\.summary)).joined())
                         out.append("  \(fence)sh")
+                        for check in work[i].checkedPaths { out.append("  # first \(esc(check.summary))") }
                         for command in work[i].commands { out.append("  " + command.shellLine.replacing("\n", with: "\n  ")) }
                         if let path = work[i].markerPath { out.append("  # then write \(esc(path))") }
                         out.append("  \(fence)")
