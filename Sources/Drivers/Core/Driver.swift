@@ -287,9 +287,9 @@ public struct CheckedPath: Sendable, Hashable {
             .joined(separator: " ")
     }
 
-    /// For plans: what is checked, in words.
+    /// For plans: the path, and how it is checked.
     public var summary: String {
-        "check \(path) on the host" + (create ? " (creating what is missing)" : "") + (ownedLeaf ? " (owner's directory)" : "")
+        path + (create ? " (made if missing)" : "") + (ownedLeaf ? " (any owner)" : "")
     }
 }
 

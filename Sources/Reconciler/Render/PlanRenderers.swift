@@ -115,7 +115,9 @@ extension Plan {
                         let fence = TextEscaping.codeFence(for: (work[i].commands.map(\.shellLine)
                             + work[i].checkedPaths.map(\.summary)).joined())
                         out.append("  \(fence)sh")
-                        for check in work[i].checkedPaths { out.append("  # first \(esc(check.summary))") }
+                        if !work[i].checkedPaths.isEmpty {
+                            out.append("  # first, resolved on the host: " + esc(work[i].checkedPaths.map(\.summary).joined(separator: ", ")))
+                        }
                         for command in work[i].commands { out.append("  " + command.shellLine.replacing("\n", with: "\n  ")) }
                         if let path = work[i].markerPath { out.append("  # then write \(esc(path))") }
                         out.append("  \(fence)")
