@@ -87,6 +87,31 @@ import Glibc
         #expect(result.stdoutText.contains("@@n out 0 no uv"))
     }
 
+    /// Issue 11 #1, for labsync's own files: /run/lock is writable by everyone
+    /// (sticky), so a `labsync` directory planted there by another user, or a
+    /// link in its place, must not receive the host.owner write. Refused before
+    /// the lock is taken, naming the culprit; nothing runs, nothing is written.
+    @Test func aLockDirectoryOthersControlIsRefused() throws {
+        let dir = try Spawn.makeTempDirectory(prefix: "hostscript-lockdir")
+        defer { GitFixture.removeTree(URL(fileURLWithPath: dir)) }
+        let sticky = dir + "/lock"
+        try FileManager.default.createDirectory(atPath: sticky + "/planted", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/elsewhere", withIntermediateDirectories: true)
+        chmod(sticky, 0o1777)
+        chown(sticky + "/planted", 65534, 65534)
+        try FileManager.default.createSymbolicLink(atPath: sticky + "/linked", withDestinationPath: dir + "/elsewhere")
+        for (name, culprit) in [("planted", "is owned by nobody (uid 65534), not root"), ("linked", "is a symbolic link")] {
+            let script = HostScript(steps: [Self.step("one", "echo ran")], nonce: "n", owner: "o",
+                                    lockDirectory: sticky + "/" + name).renderWork()
+            let result = try Spawn.run(["/bin/sh", "-s"], stdin: Array(script.utf8))
+            #expect(result.status == 1)
+            #expect(result.stderrText == "labsync: unsafe path \(sticky)/\(name): \(sticky)/\(name) \(culprit)\n")
+            #expect(!result.stdoutText.contains("@@n locked") && !result.stdoutText.contains("ran"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/elsewhere").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sticky + "/planted").isEmpty)
+    }
+
     /// Issue 11 #1: a step's paths are resolved on the host before its first
     /// command. Through a symbolic link the step fails, its output naming the
     /// path and the link; its commands and marker never run, the link's target

@@ -197,10 +197,15 @@ public struct HostScript: Sendable {
             set -u
             m=\(q(m))
             \(chooseLockDirectory)
+            \(CoreScripts.safeDirectory)
             # /var/lock is often a symlink to /run/lock, which a systemd-less image or a
             # fresh /run lacks: `mkdir -p` then fails with "File exists". Create the
-            # directory the link names (readlink -m resolves a dangling link).
-            mkdir -p "$(readlink -m -- "$lockdir" 2>/dev/null || printf '%s' "$lockdir")" || exit 1
+            # directory the link names (readlink -m resolves a dangling link). Only the
+            # parent is resolved: /run/lock is writable by everyone (sticky), so the
+            # lock directory itself must be root's real directory, made and checked
+            # here, or anyone could point host.owner's truncating write elsewhere.
+            lockdir="$(readlink -m -- "$(dirname -- "$lockdir")" 2>/dev/null || dirname -- "$lockdir")/$(basename -- "$lockdir")"
+            labsync_safe_dir -c "$lockdir" || exit 1
             exec 9>>"$lockdir/host.lock"
             if ! flock -n 9; then
               echo "$m waiting $(cat "$lockdir/host.owner" 2>/dev/null)"
@@ -215,11 +220,6 @@ public struct HostScript: Sendable {
             tag() { while IFS= read -r line || [ -n "$line" ]; do printf '%s out %s %s\\n' "$m" "$1" "$line"; done; }
 
             """
-        // Paths are resolved on the host right before the step that writes them:
-        // the check and the write share the round trip and the lock.
-        if steps.contains(where: { !$0.checkedPaths.isEmpty }) {
-            s += CoreScripts.safeDirectory + "\n"
-        }
         let (hostWide, groups, afterPhase) = phases
         // Host-wide steps all run (one after another); a resource group or a later
         // step is skipped only when a host-wide step it needs failed or was skipped.
