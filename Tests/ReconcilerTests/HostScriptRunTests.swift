@@ -8,6 +8,9 @@ import LabsyncTestSupport
 @testable import Reconciler
 import Remote
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite(.integration) struct HostScriptRunTests {
     static func step(_ name: String, _ shell: String, kind: StepKind = .install, resource: String = "PythonEnvironment/a",
@@ -82,6 +85,64 @@ import Testing
         #expect(outcomes[2].skippedBecause == "ensure-uv")
         #expect(outcomes[4].output == ["pip env"])
         #expect(result.stdoutText.contains("@@n out 0 no uv"))
+    }
+
+    /// Issue 11 #1, for labsync's own files: /run/lock is writable by everyone
+    /// (sticky), so a `labsync` directory planted there by another user, or a
+    /// link in its place, must not receive the host.owner write. Refused before
+    /// the lock is taken, naming the culprit; nothing runs, nothing is written.
+    @Test func aLockDirectoryOthersControlIsRefused() throws {
+        let dir = try Spawn.makeTempDirectory(prefix: "hostscript-lockdir")
+        defer { GitFixture.removeTree(URL(fileURLWithPath: dir)) }
+        let sticky = dir + "/lock"
+        try FileManager.default.createDirectory(atPath: sticky + "/planted", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/elsewhere", withIntermediateDirectories: true)
+        chmod(sticky, 0o1777)
+        chown(sticky + "/planted", 65534, 65534)
+        try FileManager.default.createSymbolicLink(atPath: sticky + "/linked", withDestinationPath: dir + "/elsewhere")
+        for (name, culprit) in [("planted", "is owned by nobody (uid 65534), not root"), ("linked", "is a symbolic link")] {
+            let script = HostScript(steps: [Self.step("one", "echo ran")], nonce: "n", owner: "o",
+                                    lockDirectory: sticky + "/" + name).renderWork()
+            let result = try Spawn.run(["/bin/sh", "-s"], stdin: Array(script.utf8))
+            #expect(result.status == 1)
+            #expect(result.stderrText == "labsync: unsafe path \(sticky)/\(name): \(sticky)/\(name) \(culprit)\n")
+            #expect(!result.stdoutText.contains("@@n locked") && !result.stdoutText.contains("ran"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/elsewhere").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sticky + "/planted").isEmpty)
+    }
+
+    /// Issue 11 #1: a step's paths are resolved on the host before its first
+    /// command. Through a symbolic link the step fails, its output naming the
+    /// path and the link; its commands and marker never run, the link's target
+    /// stays empty, and another environment of the host still converges.
+    @Test func aStepWhosePathRunsThroughALinkFailsBeforeWriting() throws {
+        let dir = try Spawn.makeTempDirectory(prefix: "hostscript-paths")
+        defer { GitFixture.removeTree(URL(fileURLWithPath: dir)) }
+        chmod(dir, 0o755)
+        try FileManager.default.createDirectory(atPath: dir + "/target", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/x", withDestinationPath: dir + "/target")
+        func create(_ root: String, _ name: String) -> PlannedStep {
+            var step = Self.step(name, #"mkdir -p "$0" && echo made"#.replacing("$0", with: root + "/" + name),
+                                 kind: .createEnv, resource: "PythonEnvironment/\(name)", path: root + "/" + name)
+            step.markerAfter = LabsyncMarker(spec: name, packages: [], python: "3")
+            step.markerPath = root + "/" + name + "/.labsync.json"
+            step.checkedPaths = [CheckedPath(root, create: true), CheckedPath(root + "/" + name)]
+            return step
+        }
+        let steps = [create(dir + "/x/envs", "linked"), create(dir + "/real/envs", "fine")]
+        let script = HostScript(steps: steps, nonce: "n", owner: "o", lockDirectory: dir + "/lock").renderWork()
+        // (The script's own status does not count environments' failures: the
+        // tracker reads them from the step lines, as the applier does.)
+        let result = try Spawn.run(["/bin/sh", "-s"], stdin: Array(script.utf8))
+        let tracker = StepTracker(host: "h", steps: steps.map(PlanStep.init), nonce: "n", keptLines: 10, events: { _ in })
+        for line in result.stdoutText.split(separator: "\n") { tracker.consume(OutputLine(stream: .stdout, text: String(line))) }
+        let outcomes = tracker.outcomes()
+        #expect(outcomes.map(\.status) == [.failed, .succeeded])
+        #expect(outcomes[0].output == ["labsync: unsafe path \(dir)/x/envs: \(dir)/x is a symbolic link"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/target").isEmpty, "nothing written through the link")
+        #expect(outcomes[1].output == ["made"])
+        #expect(FileManager.default.fileExists(atPath: dir + "/real/envs/fine/.labsync.json"))
     }
 }
 

@@ -6,6 +6,9 @@ public enum CoreScripts {
     /// `sh -c aptInstall labsync-apt-install PACKAGE…`: install, and on failure
     /// `apt-get update` once and retry.
     public static let aptInstall = embeddedScript(PackageResources.apt_install_sh)
+    /// Defines `labsync_safe_dir [-c] [-o] PATH` (see the file): the apply script
+    /// holds it once and calls it for each step's `checkedPaths`.
+    public static let safeDirectory = embeddedScript(PackageResources.safe_dir_sh)
 }
 
 /// A shell script file's text as it is sent: without its `#!` line (there for

@@ -238,10 +238,16 @@ public struct PlannedStep: Sendable, Hashable {
     /// do not need it still run. nil: it needs every host-wide step (the safe
     /// default for a driver that does not say).
     public var needs: [String]?
+    /// Directories the step writes in or removes, checked on the host (resolved
+    /// component by component) right before its first command: one that fails
+    /// fails the step, and nothing of it runs.
+    public var checkedPaths: [CheckedPath]
 
     public init(host: String, resource: String, action: StepKind, packages: [String] = [], reason: String,
                 commands: [RemoteCommand] = [], markerAfter: LabsyncMarker? = nil, markerPath: String? = nil,
-                environmentPath: String? = nil, secrets: [String: SecretReference] = [:], needs: [String]? = nil) {
+                environmentPath: String? = nil, secrets: [String: SecretReference] = [:], needs: [String]? = nil,
+                checkedPaths: [CheckedPath] = []) {
+        self.checkedPaths = checkedPaths
         self.needs = needs
         self.environmentPath = environmentPath
         self.secrets = secrets
@@ -253,6 +259,37 @@ public struct PlannedStep: Sendable, Hashable {
         self.commands = commands
         self.markerAfter = markerAfter
         self.markerPath = markerPath
+    }
+}
+
+/// A directory a step may write in only if nobody but root (or the user the
+/// apply runs as) can steer it: every component from `/` is a real directory,
+/// not a symbolic link, owned by root, writable by neither group nor others (a
+/// root-owned sticky directory such as /tmp may be passed through). Checked on
+/// the host by `CoreScripts.safeDirectory`, inside the apply script's round trip.
+public struct CheckedPath: Sendable, Hashable {
+    public var path: String
+    /// Create the missing components (0755 root), each checked once made.
+    public var create: Bool
+    /// The path itself belongs to a spec's `owner` (or is about to be removed):
+    /// it must be a real directory, whoever owns it; its parents are checked as usual.
+    public var ownedLeaf: Bool
+
+    public init(_ path: String, create: Bool = false, ownedLeaf: Bool = false) {
+        self.path = path
+        self.create = create
+        self.ownedLeaf = ownedLeaf
+    }
+
+    /// The call of the shell function, as the apply script runs it.
+    public var shellLine: String {
+        (["labsync_safe_dir"] + (create ? ["-c"] : []) + (ownedLeaf ? ["-o"] : []) + [ShellQuote.quote(path)])
+            .joined(separator: " ")
+    }
+
+    /// For plans: the path, and how it is checked.
+    public var summary: String {
+        path + (create ? " (made if missing)" : "") + (ownedLeaf ? " (any owner)" : "")
     }
 }
 

@@ -37,6 +37,14 @@ public enum HubLayout {
     /// Marks kernels labsync registered (kernel.json metadata), the only ones it removes.
     public static let kernelMetadataKey = "labsync"
 
+    /// The directories hub steps write in or remove, resolved on the host before
+    /// each step (issue 11 #1): no symbolic link, foreign owner or group/other
+    /// write bit on the way. What is missing is made later by the step's own
+    /// `mkdir -p`, which is safe once its existing parents are.
+    public static var checkedDirectories: [String] {
+        [kernels, secrets, tls, state, "/run/labsync", "/var/log/labsync", "/etc/systemd/system"]
+    }
+
     /// The variables hub scripts read (HubScripts puts them in front of each text).
     static var shellVariables: [(name: String, value: String)] {
         [("HUB_VENV", venv), ("HUB_CONFIG_DIR", configDirectory), ("HUB_CONFIG", config),

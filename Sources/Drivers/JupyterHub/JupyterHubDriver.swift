@@ -160,7 +160,8 @@ private struct HubPlanner {
             markerPath: markerPath, environmentPath: environmentPath, secrets: secrets,
             // Only the proxy and venv support from ensure-proxy: a failed ensure-uv
             // or ensure-python of the pip driver does not stop the hub.
-            needs: action == .ensureProxy ? [] : [StepKind.ensureProxy.name]))
+            needs: action == .ensureProxy ? [] : [StepKind.ensureProxy.name],
+            checkedPaths: action == .ensureProxy ? [] : HubLayout.checkedDirectories.map { CheckedPath($0) }))
     }
 
     mutating func error(_ message: String) {

@@ -417,7 +417,8 @@ private struct HostPlanner {
                 } else if prune {
                     result.steps.append(PlannedStep(host: host.name, resource: resource, action: .removeEnv,
                                                     reason: "its spec is gone (--prune)",
-                                                    commands: removeCommands(env.path), environmentPath: env.path))
+                                                    commands: removeCommands(env.path), environmentPath: env.path,
+                                                    checkedPaths: [CheckedPath(env.path, ownedLeaf: true)]))
                 } else {
                     result.unmanaged.append(unmanagedItem(env, kind: .orphaned,
                                                           detail: "spec '\(marker.spec)' is gone; --prune removes it"))
@@ -495,7 +496,18 @@ private struct HostPlanner {
         PlannedStep(host: host.name, resource: resource(env), action: action, packages: packages, reason: reason,
                     commands: commands, markerAfter: marker,
                     markerPath: marker == nil ? nil : "\(env.path)/\(LabsyncMarker.fileName)",
-                    environmentPath: env.path)
+                    environmentPath: env.path, checkedPaths: checkedPaths(env, action))
+    }
+
+    /// What the host must vouch for before the step writes (issue 11 #1): the
+    /// venv, and for a step that makes it, the root above it, created root-owned.
+    /// Under `owner` the venv is that user's (chown -R): it need only be a real
+    /// directory, and the root above it stays root's. A removal checks the venv
+    /// the same way, whoever owns it: what matters is where `rm -rf` lands.
+    func checkedPaths(_ env: PythonEnvironmentSpec, _ action: StepKind) -> [CheckedPath] {
+        let creates = action == .createEnv || action == .recreateEnv
+        let venv = CheckedPath(env.path, ownedLeaf: env.owner != nil || action == .removeEnv)
+        return creates ? [CheckedPath(env.root, create: true), venv] : [venv]
     }
 
     func createCommands(_ env: PythonEnvironmentSpec, _ python: ChosenPython) -> [RemoteCommand] {
@@ -584,7 +596,8 @@ private struct HostPlanner {
                     RemoteCommand("\(venv)/bin/python",
                                   ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
                                       + indexArguments(host.index) + [PipDriver.uvRequirement], become: become),
-                ]))
+                ],
+                checkedPaths: [CheckedPath("/opt/labsync/tools", create: true), CheckedPath(venv)]))
         }
         // What each environment's steps need (issue 11 #16): a failed ensure-uv
         // must not skip a pip environment, nor a failed ensure-python an

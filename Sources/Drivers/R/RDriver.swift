@@ -302,7 +302,8 @@ private struct RHostPlanner {
                 if prune {
                     result.steps.append(PlannedStep(host: host.name, resource: "\(RDriver.kind)/\(marker.spec)",
                                                     action: .removeLibrary, reason: "its spec is gone (--prune)",
-                                                    commands: [removeCommand(lib.path)], environmentPath: lib.path))
+                                                    commands: [removeCommand(lib.path)], environmentPath: lib.path,
+                                                    checkedPaths: [CheckedPath(lib.path, ownedLeaf: true)]))
                 } else {
                     result.unmanaged.append(unmanagedItem(lib, kind: .orphaned,
                                                           detail: "spec '\(marker.spec)' is gone; --prune removes it"))
@@ -331,7 +332,11 @@ private struct RHostPlanner {
         PlannedStep(host: host.name, resource: resource(env), action: action, packages: packages, reason: reason,
                     commands: commands, markerAfter: marker,
                     markerPath: marker == nil ? nil : "\(env.path)/\(LabsyncMarker.fileName)",
-                    environmentPath: env.path)
+                    environmentPath: env.path,
+                    // Resolved on the host first (issue 11 #1); create-library makes the
+                    // missing directories itself, each checked once made.
+                    checkedPaths: [CheckedPath(env.path, create: action == .createLibrary,
+                                               ownedLeaf: action == .removeLibrary)])
     }
 
     mutating func finish() -> DriverResult {

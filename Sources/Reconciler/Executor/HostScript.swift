@@ -14,8 +14,11 @@ import Remote
 ///    (at most `parallelism` at once); a failed environment does not stop
 ///    the others; an environment whose step needs a failed host-wide step
 ///    (`PlannedStep.needs`) is skipped, with the failed step's name;
-/// 4. after a step's commands all succeed, write its marker atomically —
-///    never before;
+/// 4. before a step's first command, check its `checkedPaths` on the host
+///    (`labsync_safe_dir`): a symbolic link, a foreign owner or a group/other
+///    write bit on the way fails the step, naming the culprit, before it
+///    writes anything; after a step's commands all succeed, write its marker
+///    atomically — never before;
 /// 5. the after-resources phase (`StepKind.Phase.afterResources`, e.g. the
 ///    hub's configuration, whose kernels need their environments): one after
 ///    another in step-kind order; stop at the first failure; skipped like an
@@ -194,10 +197,15 @@ public struct HostScript: Sendable {
             set -u
             m=\(q(m))
             \(chooseLockDirectory)
+            \(CoreScripts.safeDirectory)
             # /var/lock is often a symlink to /run/lock, which a systemd-less image or a
             # fresh /run lacks: `mkdir -p` then fails with "File exists". Create the
-            # directory the link names (readlink -m resolves a dangling link).
-            mkdir -p "$(readlink -m -- "$lockdir" 2>/dev/null || printf '%s' "$lockdir")" || exit 1
+            # directory the link names (readlink -m resolves a dangling link). Only the
+            # parent is resolved: /run/lock is writable by everyone (sticky), so the
+            # lock directory itself must be root's real directory, made and checked
+            # here, or anyone could point host.owner's truncating write elsewhere.
+            lockdir="$(readlink -m -- "$(dirname -- "$lockdir")" 2>/dev/null || dirname -- "$lockdir")/$(basename -- "$lockdir")"
+            labsync_safe_dir -c "$lockdir" || exit 1
             exec 9>>"$lockdir/host.lock"
             if ! flock -n 9; then
               echo "$m waiting $(cat "$lockdir/host.owner" 2>/dev/null)"
@@ -280,7 +288,8 @@ public struct HostScript: Sendable {
     /// holding the lock.
     private func stepBlock(_ index: Int, indent: String) -> String {
         let step = steps[index]
-        var lines = step.commands.map { command -> String in
+        var lines = step.checkedPaths.map(\.shellLine)
+        lines += step.commands.map { command -> String in
             var plain = command
             plain.become = .none  // the script itself runs with the host's privileges
             plain.stdin = nil
@@ -296,7 +305,11 @@ public struct HostScript: Sendable {
         if let marker = step.markerAfter, let path = step.markerPath {
             let contents = String(decoding: marker.fileContents(writtenAt: writtenAt), as: UTF8.self)
             let tmp = path + ".labsync-tmp"
-            lines.append("printf '%s' \(ShellQuote.quote(contents)) > \(ShellQuote.quote(tmp))")
+            // The directory may be a spec `owner`'s, who could plant a link at the
+            // temporary name: removed, then created with O_EXCL (`set -C`), which
+            // never follows a link; `mv` replaces a link at the final name itself.
+            lines.append("rm -f -- \(ShellQuote.quote(tmp))")
+            lines.append("(set -C; printf '%s' \(ShellQuote.quote(contents)) > \(ShellQuote.quote(tmp)))")
             lines.append("mv -f -- \(ShellQuote.quote(tmp)) \(ShellQuote.quote(path))")
         }
         let body = lines.isEmpty ? "true" : lines.joined(separator: " && \\\n\(indent)    ")

@@ -112,8 +112,12 @@ extension Plan {
                     if i < work.count, !work[i].commands.isEmpty {
                         out.append("")
                         // A fence longer than any backtick run in the commands: nothing in them can close it.
-                        let fence = TextEscaping.codeFence(for: work[i].commands.map(\.shellLine).joined())
+                        let fence = TextEscaping.codeFence(for: (work[i].commands.map(\.shellLine)
+                            + work[i].checkedPaths.map(\.summary)).joined())
                         out.append("  \(fence)sh")
+                        if !work[i].checkedPaths.isEmpty {
+                            out.append("  # first, resolved on the host: " + esc(work[i].checkedPaths.map(\.summary).joined(separator: ", ")))
+                        }
                         for command in work[i].commands { out.append("  " + command.shellLine.replacing("\n", with: "\n  ")) }
                         if let path = work[i].markerPath { out.append("  # then write \(esc(path))") }
                         out.append("  \(fence)")

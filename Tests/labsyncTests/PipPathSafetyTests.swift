@@ -1,0 +1,91 @@
+// Issue 11 #1: whoever controls one directory on the way to an environment
+// must not be able to steer labsync. The real binary applies over the loopback
+// sshd to roots that run through a symbolic link, a group-writable directory
+// and a directory owned by `nobody`: each is refused on the host, naming the
+// path and the culprit, and nothing is created where they lead.
+
+import Foundation
+import LabsyncTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension PipScenarios {
+    @Suite(.serialized, .integration) struct PathSafety {
+        @Test func rootsThroughUnsafeDirectoriesAreRefusedOnTheHost() async throws {
+            let w = try Workspace("unsafe-paths")
+            defer { w.cleanUp() }
+            let fm = FileManager.default
+            let target = w.directory + "/target"
+            try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
+            try fm.createSymbolicLink(atPath: w.directory + "/x", withDestinationPath: target)
+            try fm.createDirectory(atPath: w.directory + "/g", withIntermediateDirectories: true)
+            chmod(w.directory + "/g", 0o775)
+            try fm.createDirectory(atPath: w.directory + "/n", withIntermediateDirectories: true)
+            chown(w.directory + "/n", 65534, 65534)  // nobody
+
+            func environment(_ name: String, root: String) -> String {
+                w.environment(name, packages: ["gamma"]).replacing("root: \(w.root)", with: "root: \(root)")
+            }
+            try w.write("envs.yaml", [environment("linked", root: w.directory + "/x/envs"),
+                                      environment("shared", root: w.directory + "/g/envs"),
+                                      environment("foreign", root: w.directory + "/n/envs"),
+                                      w.environment("good", packages: ["gamma"])].joined(separator: "---\n"))
+
+            let result = try await w.labsync("apply", ["--yes"])
+            #expect(result.status == 1, "\(result.stdoutText)\n\(result.stderrText)")
+            let err = result.stderrText
+            for (name, culprit) in [("linked", "\(w.directory)/x is a symbolic link"),
+                                    ("shared", "\(w.directory)/g is writable by group (mode 775)"),
+                                    ("foreign", "\(w.directory)/n is owned by nobody (uid 65534), not root")] {
+                #expect(err.contains("failed: loopback: create-env PythonEnvironment/\(name)"), "\(err)")
+                let root = w.directory + "/" + (name == "linked" ? "x" : name == "shared" ? "g" : "n") + "/envs"
+                #expect(err.contains("labsync: unsafe path \(root): \(culprit)"), "\(err)")
+            }
+            #expect(try fm.contentsOfDirectory(atPath: target).isEmpty, "nothing created through the link")
+            #expect(!fm.fileExists(atPath: w.directory + "/g/envs"))
+            #expect(!fm.fileExists(atPath: w.directory + "/n/envs"))
+            // The other environment of the host is untouched by the refusals.
+            #expect(w.packages("good") == ["gamma": "1.0"])
+            #expect(w.marker("good")?.spec == "good")
+        }
+
+        /// `owner`: the venv is that user's, the root above it stays root's and is
+        /// created so; later steps accept the owner's venv (a real directory) and
+        /// refuse it once it is swapped for a link.
+        @Test func anOwnersEnvironmentIsCheckedAsARealDirectory() async throws {
+            let w = try Workspace("owner-path")
+            defer { w.cleanUp() }
+            try w.write("app.yaml", w.environment("app", packages: ["gamma"], extra: ["owner: \(SSHServer.user)"]))
+            try await w.apply()
+            var info = stat()
+            #expect(lstat(w.root, &info) == 0 && info.st_uid == 0 && info.st_mode & 0o777 == 0o755)
+            let owner = try Spawn.run(["id", "-u", SSHServer.user]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(lstat(w.path(of: "app"), &info) == 0 && String(info.st_uid) == owner)
+
+            // A later install into the owner's venv passes the check.
+            try w.write("app.yaml", w.environment("app", packages: ["gamma", "delta"], extra: ["owner: \(SSHServer.user)"]))
+            try await w.apply()
+            #expect(w.packages("app") == ["gamma": "1.0", "delta": "1.0"])
+
+            // The owner replaces the venv with a link to elsewhere: refused.
+            let elsewhere = w.directory + "/elsewhere"
+            try FileManager.default.moveItem(atPath: w.path(of: "app"), toPath: elsewhere)
+            try FileManager.default.createSymbolicLink(atPath: w.path(of: "app"), withDestinationPath: elsewhere)
+            try w.write("app.yaml", w.environment("app", packages: ["gamma", "delta", "beta"], extra: ["owner: \(SSHServer.user)"]))
+            let result = try await w.labsync("apply", ["--yes"])
+            #expect(result.status == 1)
+            #expect(result.stderrText.contains("labsync: unsafe path \(w.path(of: "app")): \(w.path(of: "app")) is a symbolic link"),
+                    "\(result.stderrText)")
+            #expect(try !Self.installed(in: elsewhere).contains("beta"), "nothing installed through the link")
+        }
+
+        static func installed(in venv: String) throws -> [String] {
+            let lib = venv + "/lib"
+            return try FileManager.default.contentsOfDirectory(atPath: lib).flatMap { python in
+                (try? FileManager.default.contentsOfDirectory(atPath: lib + "/" + python + "/site-packages")) ?? []
+            }.filter { $0.hasSuffix(".dist-info") }.map { String($0.prefix { $0 != "-" }).lowercased() }
+        }
+    }
+}
