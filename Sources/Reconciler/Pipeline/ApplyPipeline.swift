@@ -92,6 +92,7 @@ public protocol RunRecording: Sendable {
 public struct ApplyPipeline: Sendable {
     public var reconciliation: Reconciliation
     public var replanWhenStale: Bool
+    static let staleRounds = 3
 
     public init(reconciliation: Reconciliation, replanWhenStale: Bool = true) {
         self.reconciliation = reconciliation
@@ -153,7 +154,18 @@ public struct ApplyPipeline: Sendable {
             recorder?.handle(event)
             events(event)
         }
-        let results = await retryStale(firstResults, approved: plan, owner: owner, recorder: recorder, events: events)
+        // A busy host (several repositories or daemons applying to it) can change
+        // again while the re-plan runs: up to three rounds, each still bounded by
+        // the approved plan, before the host is reported as failed.
+        var results = firstResults
+        for _ in 0..<Self.staleRounds where results.contains(where: \.stale) {
+            results = await retryStale(results, approved: plan, owner: owner, recorder: recorder, events: events)
+        }
+        for result in results where result.stale {
+            let message = (result.error ?? "another run changed the host") + " (\(Self.staleRounds) re-plans)"
+            recorder?.note(message, host: result.host)
+            events(.hostFailed(host: result.host, message: message))
+        }
         recorder?.recordResults(results)
         // Level-triggered: look again rather than trust the step results.
         let after = await reconciliation.observe()
