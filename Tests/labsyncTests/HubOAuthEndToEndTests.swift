@@ -116,6 +116,9 @@ private struct OAuthWorld {
         idp.stop()
         server.stop()
         try? FileManager.default.removeItem(atPath: "/usr/local/share/ca-certificates/" + Self.caName)
+        // update-ca-certificates rebuilds the bundle without it but leaves the
+        // link (and its hash link, which `update-ca-certificates` then drops).
+        try? FileManager.default.removeItem(atPath: "/etc/ssl/certs/" + Self.caName.replacing(".crt", with: ".pem"))
         _ = try? Spawn.run(["update-ca-certificates"])
         for name in Self.accounts {
             _ = try? Spawn.run(["pkill", "-KILL", "-u", name])
