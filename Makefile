@@ -7,6 +7,10 @@ PY := $(TOOLS)/bin/python
 # libcurl4-openssl-dev: the static Swift Foundation (FoundationNetworking) links libcurl.
 APT_PACKAGES := libgit2-dev libssh2-1-dev libyaml-dev libsqlite3-dev pkg-config openssh-server python3-venv python3-pip sudo git util-linux chromium openssl shellcheck debootstrap dpkg-dev binutils libcurl4-openssl-dev
 PY_TOOLS := packaging==26.2 jsonschema==4.26.0 PyYAML==6.0.3 ruff==0.17.5
+# The local identity provider of the OAuth end-to-end tests
+# (Tests/Fixtures/identity-provider/idp.py): authlib (with its JOSE library
+# joserfc) and trustme for the run's test CA.
+IDP_PY_TOOLS := authlib==1.9.6 trustme==1.2.1
 # JupyterHub end-to-end test (Tests/labsyncTests/HubEndToEndTests.swift): the
 # proxy from Debian (works with NodeSource's nodejs too, given NODE_PATH — see
 # Sources/Drivers/JupyterHub/HubLayout.swift), and a wheelhouse the test host
@@ -48,7 +52,7 @@ endef
 
 # Idempotent: installs only what is missing. R without its Recommends: they
 # would add hundreds of r-cran-* packages that no test uses.
-deps: $(TOOLS)/.done $(TOOLS)/.k8s-done $(HUBCHECK)/.done $(HUB_WHEELHOUSE)/.done $(UV_WHEELHOUSE)/.done
+deps: $(TOOLS)/.done $(TOOLS)/.k8s-done $(TOOLS)/.idp-done $(HUBCHECK)/.done $(HUB_WHEELHOUSE)/.done $(UV_WHEELHOUSE)/.done
 	$(call apt_install,$(APT_PACKAGES) $(HUB_APT),)
 	$(call apt_install,$(R_APT),--no-install-recommends)
 
@@ -65,6 +69,10 @@ $(TOOLS)/.done:
 
 $(TOOLS)/.k8s-done: $(TOOLS)/.done
 	$(PY) -m pip install -q $(K8S_PY_TOOLS)
+	touch $@
+
+$(TOOLS)/.idp-done: $(TOOLS)/.done
+	$(PY) -m pip install -q $(IDP_PY_TOOLS)
 	touch $@
 
 $(HUBCHECK)/.done: $(TOOLS)/.done

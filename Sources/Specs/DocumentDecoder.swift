@@ -266,6 +266,16 @@ struct DocumentDecoder {
         let state = r.choice("state", DesiredState.self)
         guard let host, let auth else { return nil }
         if let problem = Rules.checkName(host.value) { sink.error(host.location, "spec.host: \(problem)") }
+        // OAuth with allowAll: false and no allow rule would be a hub nobody can
+        // use, and a reader might take the missing rule for "anyone" (everyone
+        // with an account at the provider): refuse it either way. (PAM hubs
+        // list their users; one with none is being set up.)
+        let allowsSomeone = auth.allowAll || !auth.allowedUsers.isEmpty || !auth.admins.isEmpty
+            || !(auth.oauth?.allowedGroups ?? []).isEmpty || users.contains(where: \.admin)
+        if !allowsSomeone && auth.oauth != nil {
+            sink.error(r.keyLocation("authentication") ?? r.location,
+                       "spec.authentication allows nobody: allowAll is false and there are no allowedUsers, admins or allowedGroups")
+        }
         return JupyterHubSpec(
             metadata: metadata, host: host, version: version, port: port?.value ?? 8000, authentication: auth,
             users: users, removedUsers: removedUsers?.value ?? .lock, kernels: kernels, idleCulling: culling,
@@ -374,6 +384,7 @@ struct DocumentDecoder {
         var url: Located<String>?
         var tenant: Located<String>?
         var claim: Located<String>?
+        var authority: Located<String>?
         if provider == .gitlab {
             url = o.string("url", required: true)
             if let u = url, let problem = Rules.checkURL(u.value, schemes: ["https", "http"]) { sink.error(u.location, problem) }
@@ -383,6 +394,17 @@ struct DocumentDecoder {
                 sink.error(t.location, "tenantId must be a tenant GUID or domain")
             }
             claim = o.string("usernameClaim")
+            // Only claims that identify one account for good: Azure AD's `name`
+            // (oauthenticator's default) is a display name two students can share.
+            if let c = claim, !OAuthProvider.azureUsernameClaims.contains(c.value) {
+                sink.error(c.location, "usernameClaim must be one of \(OAuthProvider.azureUsernameClaims.joined(separator: ", ")) (a unique claim), not '\(c.value)'")
+            }
+            // A sovereign cloud (or a test's local provider) has another login host.
+            authority = o.string("authority")
+            if let a = authority, let problem = Rules.checkURL(a.value, schemes: ["https"]) { sink.error(a.location, problem) }
+            else if let a = authority, a.value.hasSuffix("/") || a.value.contains("?") || a.value.contains("#") {
+                sink.error(a.location, "authority must be a base URL such as https://login.microsoftonline.us, without a trailing /, query or fragment")
+            }
         }
         let clientId = o.string("clientId", required: true)
         if let c = clientId, c.value.isEmpty || c.value.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\"" || $0 == "\\" }) {
@@ -395,7 +417,8 @@ struct DocumentDecoder {
         guard let clientId, let secret else { return nil }
         return OAuthProvider(
             url: url?.value, tenantId: tenant?.value, clientId: clientId.value, clientSecret: secret,
-            allowedGroups: groups.map(\.value), callbackUrl: callback?.value, usernameClaim: claim?.value)
+            allowedGroups: groups.map(\.value), callbackUrl: callback?.value, usernameClaim: claim?.value,
+            authority: authority?.value)
     }
 
     /// Secrets are references, never literals: a literal would end up in git,

@@ -160,6 +160,26 @@ public struct OAuthProvider: Sendable, Hashable {
     public var callbackUrl: String?
     /// The stable claim that becomes the user name (azuread), not the display name.
     public var usernameClaim: String?
+    /// Azure AD's login host (azuread only): nil is the global cloud; a
+    /// sovereign cloud's (https://login.microsoftonline.us, …) otherwise.
+    public var authority: String?
+
+    /// The claims `usernameClaim` may name: each identifies one account.
+    public static let azureUsernameClaims = ["oid", "preferred_username", "upn"]
+    public static let defaultAzureAuthority = "https://login.microsoftonline.com"
+
+    public init(url: String? = nil, tenantId: String? = nil, clientId: String, clientSecret: SecretReference,
+                allowedGroups: [String] = [], callbackUrl: String? = nil, usernameClaim: String? = nil,
+                authority: String? = nil) {
+        self.url = url
+        self.tenantId = tenantId
+        self.clientId = clientId
+        self.clientSecret = clientSecret
+        self.allowedGroups = allowedGroups
+        self.callbackUrl = callbackUrl
+        self.usernameClaim = usernameClaim
+        self.authority = authority
+    }
 }
 
 public struct Authentication: Sendable, Hashable {

@@ -133,5 +133,30 @@ import Testing
         #expect(config.contains("c.Authenticator.allow_all = False"))
         #expect(!config.contains("/etc/labsync/secrets/aad"))
         #expect(config.contains(#"oauth_callback_url = "https://hub.example.org:8443/hub/oauth_callback""#))
+        // v2.0 endpoints of the global cloud by default.
+        #expect(config.contains(#"c.AzureAdOAuthenticator.authorize_url = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize""#))
+        #expect(config.contains(#"c.AzureAdOAuthenticator.scope = ["openid", "profile", "email"]"#))
+    }
+
+    /// A sovereign cloud (or a self-run test provider): the authority moves
+    /// every endpoint; the tenant stays in the path.
+    @Test(.unit) func azureAuthorityMovesTheEndpoints() throws {
+        let yaml = Self.hubYAML.replacing(#/    type: gitlab\n(.|\n)*allowedGroups: \[research/hpc\]\n/#, with: { _ in """
+                type: azuread
+                allowedUsers: [kim@uni.example]
+                azuread:
+                  authority: https://login.microsoftonline.us
+                  tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47
+                  clientId: abc123
+                  clientSecret: {fromEnv: AAD_SECRET}
+                  usernameClaim: preferred_username
+
+            """ })
+        let config = HubConfig.render(try Self.loadHub(yaml))
+        let base = "https://login.microsoftonline.us/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0"
+        #expect(config.contains(#"c.AzureAdOAuthenticator.graph_url = "https://login.microsoftonline.us""#))
+        #expect(config.contains("c.AzureAdOAuthenticator.authorize_url = \"\(base)/authorize\""))
+        #expect(config.contains("c.AzureAdOAuthenticator.token_url = \"\(base)/token\""))
+        #expect(config.contains(#"c.AzureAdOAuthenticator.username_claim = "preferred_username""#))
     }
 }

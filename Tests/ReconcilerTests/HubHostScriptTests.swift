@@ -47,6 +47,22 @@ import Testing
         for format in PlanFormat.allCases { #expect(!plan.rendered(as: format).contains("v4lue-42")) }
     }
 
+    /// The fingerprint token becomes a fresh salted HMAC of the value, which the
+    /// planner's checker recognises; the local checker reads fromEnv like apply.
+    @Test func fingerprintTokenBecomesAnHMACOfTheValue() throws {
+        let s = step(.configureHub, stdin: SecretToken.fingerprintToken("S") + "\n",
+                     secrets: ["S": .fromEnv("LABSYNC_TEST_SECRET")])
+        let script = HostScript(steps: [s], nonce: "n", owner: "o", secretValues: ["S": "v4lue-42"]).render()
+        let line = try #require(script.firstMatch(of: #/hmac-sha256:[0-9a-f]{64}:[0-9a-f]{64}/#)).output
+        #expect(!script.contains("v4lue-42") && !script.contains(SecretToken.fingerprintToken("S")))
+        let checker = HostScript.localSecretChecker(environment: ["LABSYNC_TEST_SECRET": "v4lue-42"])
+        #expect(checker.changed(.fromEnv("LABSYNC_TEST_SECRET"), observed: String(line)) == false)
+        let rotated = HostScript.localSecretChecker(environment: ["LABSYNC_TEST_SECRET": "n3w-value"])
+        #expect(rotated.changed(.fromEnv("LABSYNC_TEST_SECRET"), observed: String(line)) == true)
+        #expect(HostScript.localSecretChecker(environment: [:]).changed(.fromEnv("LABSYNC_TEST_SECRET"),
+                                                                        observed: String(line)) == nil)
+    }
+
     @Test func missingOrUnsafeSecretsFailWithoutShowingTheValue() {
         let s = step(.configureHub, secrets: ["S": .fromEnv("LABSYNC_TEST_SECRET")])
         #expect(throws: HostScript.SecretError.self) { try HostScript.resolveSecrets(for: [s], environment: [:]) }

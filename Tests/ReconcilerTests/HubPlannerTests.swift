@@ -5,6 +5,7 @@ import Drivers
 import Foundation
 import LabsyncTestSupport
 import Reconciler
+import Remote
 import Specs
 import Testing
 
@@ -62,6 +63,44 @@ import Testing
         let plan = testCase.plan(observations: world)
         #expect(plan.steps.map(\.action) == [.restartHub])
         #expect(plan.steps[0].reason.contains("bob (admin, not in admins)"))
+    }
+
+    /// A new value behind fromEnv/fromFile plans configure-hub and a restart;
+    /// the plan names the reference, never a value or the fingerprint.
+    @Test func rotatedOAuthSecretIsDetected() throws {
+        var testCase = try PlannerCase.load("hub-gitlab")
+        var world = testCase.observations
+        converge(testCase, &world)
+        #expect(testCase.plan(observations: world).isEmpty)
+        let fingerprint = try #require(world["vm"]!.hub!.oauthFingerprint)
+        #expect(fingerprint.hasPrefix("hmac-sha256:") && !fingerprint.contains("world-secret"))
+
+        let rotated = "rotated-\(UInt32.random(in: 1000...9999))"
+        testCase.secrets = SecretChecker { _ in rotated }
+        let plan = testCase.plan(observations: world)
+        #expect(plan.steps.map(\.action) == [.configureHub, .restartHub])
+        #expect(plan.steps[0].reason.contains("the OAuth client secret (fromEnv: GITLAB_CLIENT_SECRET) changed"))
+        for format in PlanFormat.allCases {
+            let text = plan.rendered(as: format)
+            #expect(!text.contains(rotated) && !text.contains(fingerprint))
+        }
+        // Without the value here (a CI plan without the secret) nothing is claimed.
+        testCase.secrets = .unavailable
+        #expect(testCase.plan(observations: world).isEmpty)
+        // A hub written before fingerprints existed gets one.
+        world["vm"]!.hub!.oauthFingerprint = nil
+        #expect(testCase.plan(observations: world).steps.first?.reason.contains("no fingerprint") == true)
+    }
+
+    @Test func secretFingerprintIsASaltedHMAC() {
+        let salt: [UInt8] = Array(repeating: 7, count: 32)
+        let line = SecretFingerprint.make("s3cret", salt: salt)
+        #expect(line == "hmac-sha256:" + String(repeating: "07", count: 32) + ":"
+                + hmacSHA256(key: salt, message: Array("s3cret".utf8)).map { String(format: "%02x", $0) }.joined())
+        #expect(SecretFingerprint.matches(line, value: "s3cret") == true)
+        #expect(SecretFingerprint.matches(line, value: "s3cret2") == false)
+        #expect(SecretFingerprint.matches("sha1:zz:00", value: "s3cret") == nil)
+        #expect(SecretFingerprint.fresh("s3cret") != SecretFingerprint.fresh("s3cret"), "a new salt every write")
     }
 
     @Test func oauthSecretIsOnlyAPlaceholder() throws {

@@ -64,7 +64,13 @@ func applyHubStep(_ step: PlannedStep, to host: inout HostObservation) {
                                                      dnsNames: [name])
     case .configureHub:
         let oauth = step.commands[0].arguments.last == "oauth"
-        hub.secrets = ["api_token", "cookie_secret", "proxy_auth_token"] + (oauth ? ["oauth.env"] : [])
+        hub.secrets = ["api_token", "cookie_secret", "proxy_auth_token"] + (oauth ? ["oauth.env", "oauth.fingerprint"] : [])
+        // The executor writes a fingerprint of the resolved value where the token is.
+        hub.oauthFingerprint = nil
+        for (name, reference) in step.secrets
+        where (0..<step.commands.count).contains(where: { stdin($0).contains(SecretToken.fingerprintToken(name)) }) {
+            hub.oauthFingerprint = SecretFingerprint.make(worldSecret(reference), salt: Array("world-salt".utf8))
+        }
         hub.configSHA256 = sha256Hex(Array(stdin(step.commands.count - 1).utf8))
         if step.commands.contains(where: { $0.arguments.dropFirst(2).first == "labsync-hub-unit" }) { hub.unit = true }
     case .restartHub:

@@ -18,6 +18,8 @@ struct PlannerCase {
     var observations: [String: HostObservation]
     var prune: Bool
     var revision: String?
+    /// The secrets' values on the "reconciler's machine" (see `worldSecret`).
+    var secrets = SecretChecker { worldSecret($0) }
 
     static func all() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: plannerFixtures.path)
@@ -40,9 +42,13 @@ struct PlannerCase {
     }
 
     func plan(observations: [String: HostObservation]? = nil) -> Plan {
-        makePlan(specs: specs, observations: observations ?? self.observations, revision: revision, prune: prune)
+        makePlan(specs: specs, observations: observations ?? self.observations, revision: revision, prune: prune,
+                 secrets: secrets)
     }
 }
+
+/// The value a secret reference has in the world, unless a test rotates it.
+func worldSecret(_ reference: SecretReference) -> String { "world-secret-\(reference)".replacing(" ", with: "") }
 
 /// What a package index offers, for `install` in the world: newest satisfying wins.
 let worldIndex: [String: [String]] = [

@@ -37,7 +37,7 @@ extension PipScenarios {
 }
 
 /// flock(2) on a file: held until `release` or the process ends.
-private struct MachineLock {
+struct MachineLock {
     let fd: Int32
     init(path: String, timeout: Double) throws {
         fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)

@@ -74,9 +74,12 @@ public struct HostContext: Sendable {
     public var prune: Bool
     /// Facts the core observes on every host (OS, systemd).
     public var facts: HostObservation.Facts
+    /// Compares secrets with the fingerprints a host reports (rotation).
+    public var secrets: SecretChecker
 
     public init(host: HostSpec, specs: SpecSet, prune: Bool = false,
-                facts: HostObservation.Facts = .init()) {
+                facts: HostObservation.Facts = .init(), secrets: SecretChecker = .unavailable) {
+        self.secrets = secrets
         self.host = host
         self.specs = specs
         self.prune = prune
@@ -296,6 +299,8 @@ public struct CheckedPath: Sendable, Hashable {
 /// The secret placeholder a command's stdin carries until the executor renders it.
 public enum SecretToken {
     public static func token(_ name: String) -> String { "@@labsync-secret:\(name)@@" }
+    /// Replaced by a fresh `SecretFingerprint` line of the secret's value.
+    public static func fingerprintToken(_ name: String) -> String { "@@labsync-secret-fingerprint:\(name)@@" }
 }
 
 /// A difference between the host and what labsync declared or recorded that the

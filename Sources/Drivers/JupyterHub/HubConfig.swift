@@ -128,6 +128,13 @@ public enum HubConfig {
         case .azuread:
             if let oauth = auth.oauth {
                 set("AzureAdOAuthenticator.tenant_id", .string(oauth.tenantId ?? ""))
+                let endpoints = azureEndpoints(oauth)
+                comment("Microsoft identity platform v2.0 endpoints (oauthenticator's default is v1.0, whose")
+                comment("id_token has no preferred_username); the authority is the cloud's login host.")
+                set("AzureAdOAuthenticator.graph_url", .string(endpoints.authority))
+                set("AzureAdOAuthenticator.authorize_url", .string(endpoints.authorize))
+                set("AzureAdOAuthenticator.token_url", .string(endpoints.token))
+                set("AzureAdOAuthenticator.scope", .list(azureScopes.map(PythonLiteral.string)))
                 set("AzureAdOAuthenticator.client_id", .string(oauth.clientId))
                 set("AzureAdOAuthenticator.oauth_callback_url", .string(callbackURL(hub, oauth)))
                 set("AzureAdOAuthenticator.username_claim",
@@ -220,6 +227,17 @@ public enum HubConfig {
         "_labsync_connect_at_loopback()",
         "",
     ]
+
+    /// v2.0 needs `openid` for an id_token at all; `profile` brings `oid` and
+    /// `preferred_username`, `email` the address.
+    public static let azureScopes = ["openid", "profile", "email"]
+
+    /// The v2.0 authorize and token URLs under the spec's authority and tenant.
+    public static func azureEndpoints(_ oauth: OAuthProvider) -> (authority: String, authorize: String, token: String) {
+        let authority = oauth.authority ?? OAuthProvider.defaultAzureAuthority
+        let base = "\(authority)/\(oauth.tenantId ?? "common")/oauth2/v2.0"
+        return (authority, base + "/authorize", base + "/token")
+    }
 
     /// `callbackUrl`, else the hub's own `https://hostname[:port]/hub/oauth_callback`.
     static func callbackURL(_ hub: JupyterHubSpec, _ oauth: OAuthProvider) -> String {

@@ -12,6 +12,8 @@ public enum HubLayout {
     /// 0700 root: cookie_secret, proxy_auth_token, api_token, oauth.env.
     public static var secrets: String { configDirectory + "/secrets" }
     public static var oauthEnvironment: String { secrets + "/oauth.env" }
+    /// The client secret's `SecretFingerprint` line (rotation shows in a plan).
+    public static var oauthFingerprint: String { secrets + "/oauth.fingerprint" }
     /// Self-signed key and certificate.
     public static var tls: String { configDirectory + "/tls" }
     public static var selfSignedCert: String { tls + "/cert.pem" }

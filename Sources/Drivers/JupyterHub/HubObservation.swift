@@ -42,6 +42,9 @@ public struct HubObservation: Sendable, Hashable, Codable {
     public var proxy: Bool
     /// Files present in /etc/labsync/hub/secrets.
     public var secrets: [String]
+    /// The `SecretFingerprint` line of the OAuth client secret the hub has
+    /// (secrets/oauth.fingerprint); nil when absent.
+    public var oauthFingerprint: String?
     /// The systemd unit file exists.
     public var unit: Bool
     /// Users in the hub's database (jupyterhub.sqlite), with their admin flag.
@@ -124,7 +127,8 @@ public struct HubObservation: Sendable, Hashable, Codable {
                 runningIdentity: String? = nil, running: Bool = false, proxy: Bool = false, secrets: [String] = [],
                 unit: Bool = false, hubUsers: [HubUser] = [], hubUsersError: String? = nil, accounts: [Account] = [],
                 managedAccounts: [String] = [], kernels: [Kernel] = [], certificate: Certificate? = nil,
-                leftovers: [String] = []) {
+                leftovers: [String] = [], oauthFingerprint: String? = nil) {
+        self.oauthFingerprint = oauthFingerprint
         self.installed = installed
         self.python = python
         self.python3 = python3
@@ -150,7 +154,7 @@ public struct HubObservation: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case installed, python, python3, python3Path, python3Venv, distributions, marker, markerSHA256, configSHA256, runningIdentity, running, proxy
-        case secrets, unit, hubUsers, hubUsersError, accounts, managedAccounts, kernels, certificate, leftovers
+        case secrets, oauthFingerprint, unit, hubUsers, hubUsersError, accounts, managedAccounts, kernels, certificate, leftovers
     }
 
     /// Lenient: a missing key is its empty value, so recorded observations stay
@@ -170,6 +174,7 @@ public struct HubObservation: Sendable, Hashable, Codable {
         running = try c.decodeIfPresent(Bool.self, forKey: .running) ?? false
         proxy = try c.decodeIfPresent(Bool.self, forKey: .proxy) ?? false
         secrets = try c.decodeIfPresent([String].self, forKey: .secrets) ?? []
+        oauthFingerprint = try c.decodeIfPresent(String.self, forKey: .oauthFingerprint)
         unit = try c.decodeIfPresent(Bool.self, forKey: .unit) ?? false
         hubUsers = try c.decodeIfPresent([HubUser].self, forKey: .hubUsers) ?? []
         hubUsersError = try c.decodeIfPresent(String.self, forKey: .hubUsersError)

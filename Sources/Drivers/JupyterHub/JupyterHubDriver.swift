@@ -9,7 +9,8 @@
 //     authenticator, the culler, extraPackages) — one pip install. Runs in
 //     parallel with the environments.
 //  Then, in the hub phase (after every environment), in this order:
-//  4. `add-user` / `update-user` (PAM): accounts, home mode, password hash.
+//  4. `add-user` / `update-user`: accounts (`users`; OAuth users too, as the
+//     local spawner needs them), home mode, password hash.
 //  5. `register-kernel` / `unregister-kernel`: kernel.json under the hub prefix.
 //  6. `create-certificate` (selfSigned) when missing or for another hostname.
 //  7. `configure-hub` when the rendered config's sha256 differs from the host's,
@@ -72,7 +73,7 @@ public struct JupyterHubDriver: Driver {
         guard let hub = Self.hub(context) else { return DriverResult() }
         let wanted = Set(hub.kernels.map(\.value))
         var planner = HubPlanner(host: context.host, hub: hub, facts: context.facts,
-                                 hubObserved: observed ?? HubObservation())
+                                 hubObserved: observed ?? HubObservation(), secrets: context.secrets)
         planner.plan(kernels: hooks.kernelOffers.filter { wanted.contains($0.environment) })
         return planner.result
     }
@@ -134,10 +135,13 @@ private struct HubPlanner {
     let hub: JupyterHubSpec
     let facts: HostObservation.Facts
     let hubObserved: HubObservation
+    let secrets: SecretChecker
     let become: Become
     var result = DriverResult()
 
-    init(host: HostSpec, hub: JupyterHubSpec, facts: HostObservation.Facts, hubObserved: HubObservation) {
+    init(host: HostSpec, hub: JupyterHubSpec, facts: HostObservation.Facts, hubObserved: HubObservation,
+         secrets: SecretChecker = .unavailable) {
+        self.secrets = secrets
         self.host = host
         self.hub = hub
         self.facts = facts
@@ -196,8 +200,9 @@ private struct HubPlanner {
         let wanted = JupyterHubDriver.requirements(hub)
         if planInstall(wanted) { changed.append("packages") }
 
-        // 4. accounts (PAM)
-        if hub.authentication.type == .pam { planAccounts() }
+        // 4. accounts: PAM users log in with them; OAuth users need one too,
+        // because the local spawner starts their server as that system user.
+        planAccounts()
 
         // 5. kernels
         planKernels(kernels)
@@ -232,6 +237,17 @@ private struct HubPlanner {
         let isOAuth = hub.authentication.type != .pam
         if isOAuth && !hubObserved.secrets.contains("oauth.env") { configReasons.append("no OAuth client secret file") }
         if !isOAuth && hubObserved.secrets.contains("oauth.env") { configReasons.append("a stale OAuth secret file") }
+        if isOAuth, hubObserved.secrets.contains("oauth.env"), let oauth = hub.authentication.oauth {
+            // A rotated secret (fromEnv/fromFile now holds another value) is a
+            // change like any other; the reason names the reference, never a value.
+            if let line = hubObserved.oauthFingerprint {
+                if secrets.changed(oauth.clientSecret, observed: line) == true {
+                    configReasons.append("the OAuth client secret (\(oauth.clientSecret)) changed")
+                }
+            } else {
+                configReasons.append("no fingerprint of the OAuth client secret (needed to see it rotate)")
+            }
+        }
         if facts.systemd && !hubObserved.unit { configReasons.append("no systemd unit") }
         if !configReasons.isEmpty {
             planConfigure(config: config, reasons: configReasons)
@@ -347,12 +363,16 @@ private struct HubPlanner {
         var fromHub = Set<String>()
         if exact { fromHub = Set(hubObserved.hubUsers.map(\.name).filter { !allowed.contains($0) }) }
         var accounts: [String: HubObservation.Account] = [:]
-        if auth.type == .pam {
-            for name in hubObserved.managedAccounts where !specAccounts.contains(name) {
-                guard let account = hubObserved.account(name), account.uid >= 1000 else { continue }
-                if hub.removedUsers == .lock && account.locked && !fromHub.contains(name) { continue }
-                accounts[name] = account
-            }
+        // A hub whose allow list is not exact (groups) still knows the users
+        // labsync made accounts for: one dropped from the spec leaves the hub too.
+        let inHub = Set(hubObserved.hubUsers.map(\.name))
+        for name in hubObserved.managedAccounts where !specAccounts.contains(name) && !allowed.contains(name) {
+            if inHub.contains(name) { fromHub.insert(name) }
+        }
+        for name in hubObserved.managedAccounts where !specAccounts.contains(name) {
+            guard let account = hubObserved.account(name), account.uid >= 1000 else { continue }
+            if hub.removedUsers == .lock && account.locked && !fromHub.contains(name) { continue }
+            accounts[name] = account
         }
         for name in fromHub.union(accounts.keys).sorted() {
             let accountAction = accounts[name] == nil ? "none" : hub.removedUsers.rawValue
@@ -415,6 +435,8 @@ private struct HubPlanner {
             let line = "OAUTH_CLIENT_SECRET='\(SecretToken.token(name))'\n"
             commands.append(sh(HubScripts.writeSecretFile, "labsync-hub-oauth-secret", [HubLayout.oauthEnvironment],
                                stdin: Array(line.utf8)))
+            commands.append(sh(HubScripts.writeSecretFile, "labsync-hub-oauth-fingerprint", [HubLayout.oauthFingerprint],
+                               stdin: Array((SecretToken.fingerprintToken(name) + "\n").utf8)))
         }
         if facts.systemd {
             commands.append(sh(HubScripts.installUnit, "labsync-hub-unit", [HubLayout.unit],

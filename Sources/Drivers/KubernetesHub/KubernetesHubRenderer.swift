@@ -248,6 +248,11 @@ public enum KubernetesHubRenderer {
             traits["allowed_gitlab_groups"] = .strings(oauth.allowedGroups.sorted())
         case .azuread:
             traits["tenant_id"] = .string(oauth.tenantId ?? "")
+            let endpoints = HubConfig.azureEndpoints(oauth)
+            traits["graph_url"] = .string(endpoints.authority)
+            traits["authorize_url"] = .string(endpoints.authorize)
+            traits["token_url"] = .string(endpoints.token)
+            traits["scope"] = .strings(HubConfig.azureScopes)
             traits["username_claim"] = .string(oauth.usernameClaim ?? HubConfig.defaultAzureUsernameClaim)
             if !oauth.allowedGroups.isEmpty {
                 traits["manage_groups"] = .bool(true)

@@ -1,6 +1,7 @@
 import Drivers
 import Foundation
 import Remote
+import Specs
 
 /// The whole apply of one host as ONE remote shell script (one SSH round
 /// trip, whatever the number of steps):
@@ -123,30 +124,44 @@ public struct HostScript: Sendable {
         var values: [String: String] = [:]
         for step in steps {
             for (name, reference) in step.secrets.sorted(by: { $0.key < $1.key }) where values[name] == nil {
-                var value: String
-                switch reference {
-                case .fromEnv(let variable):
-                    guard let v = environment[variable], !v.isEmpty else {
-                        throw SecretError(kind: .missing, message: "\(step.resource): secret \(reference): the environment variable \(variable) is not set")
-                    }
-                    value = v
-                case .fromFile(let path):
-                    guard let data = FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath) else {
-                        throw SecretError(kind: .unreadable, message: "\(step.resource): secret \(reference): cannot read \(path)")
-                    }
-                    value = String(decoding: data, as: UTF8.self)
-                    while value.last == "\n" || value.last == "\r" { value.removeLast() }
-                }
-                let unsafe = value.isEmpty || value.unicodeScalars.contains {
-                    $0.value < 0x21 || $0.value > 0x7E || $0 == "'" || $0 == "\"" || $0 == "\\"
-                }
-                if unsafe {
-                    throw SecretError(kind: .unsafe, message: "\(step.resource): secret \(reference) must be one printable ASCII word without quotes or backslashes")
-                }
-                values[name] = value
+                values[name] = try resolveSecret(reference, resource: step.resource, environment: environment)
             }
         }
         return values
+    }
+
+    /// One secret reference's value on this machine (see `resolveSecrets`).
+    public static func resolveSecret(_ reference: SecretReference, resource: String,
+                                     environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(SecretError) -> String {
+        var value: String
+        switch reference {
+        case .fromEnv(let variable):
+            guard let v = environment[variable], !v.isEmpty else {
+                throw SecretError(kind: .missing, message: "\(resource): secret \(reference): the environment variable \(variable) is not set")
+            }
+            value = v
+        case .fromFile(let path):
+            guard let data = FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath) else {
+                throw SecretError(kind: .unreadable, message: "\(resource): secret \(reference): cannot read \(path)")
+            }
+            value = String(decoding: data, as: UTF8.self)
+            while value.last == "\n" || value.last == "\r" { value.removeLast() }
+        }
+        let unsafe = value.isEmpty || value.unicodeScalars.contains {
+            $0.value < 0x21 || $0.value > 0x7E || $0 == "'" || $0 == "\"" || $0 == "\\"
+        }
+        if unsafe {
+            throw SecretError(kind: .unsafe, message: "\(resource): secret \(reference) must be one printable ASCII word without quotes or backslashes")
+        }
+        return value
+    }
+
+    /// Compares secrets with observed fingerprints using the values this
+    /// machine can resolve now (a plan without them cannot tell, and says nothing).
+    public static func localSecretChecker(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> SecretChecker {
+        SecretChecker { reference in try? resolveSecret(reference, resource: "", environment: environment) }
     }
 
     /// The script sent on `/bin/sh -s`'s stdin, which labsync holds open until the
@@ -299,6 +314,9 @@ public struct HostScript: Sendable {
             var text = String(decoding: input, as: UTF8.self)
             for (name, _) in step.secrets {
                 text = text.replacing(SecretToken.token(name), with: secretValues[name] ?? "")
+                if let value = secretValues[name], text.contains(SecretToken.fingerprintToken(name)) {
+                    text = text.replacing(SecretToken.fingerprintToken(name), with: SecretFingerprint.fresh(value))
+                }
             }
             return "printf '%s' \(ShellQuote.quote(text)) | \(line)"
         }

@@ -111,7 +111,8 @@ public struct Reconciliation: Sendable {
 
     /// The pure plan, plus an error per host that could not be observed.
     public func plan(_ report: ObservationReport) -> Plan {
-        var plan = makePlan(specs: specs, observations: report.observations, revision: revision, prune: options.prune)
+        var plan = makePlan(specs: specs, observations: report.observations, revision: revision, prune: options.prune,
+                            secrets: HostScript.localSecretChecker())
         plan.generations = report.observations.compactMapValues(\.generation)
         if !report.failures.isEmpty {
             let hostErrors = report.failures.map { PlanError(host: $0.key, resource: "Host/\($0.key)", message: $0.value) }

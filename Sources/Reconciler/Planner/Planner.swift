@@ -13,8 +13,11 @@ import Specs
 /// - `prune`: remove what carries a labsync marker but no spec wants on that
 ///   host any more. Nothing without a marker is ever removed.
 /// - `drivers`: the registry's, unless a test brings its own.
+/// - `secrets`: compares secret references with the fingerprints hosts report;
+///   the planner stays a function of its inputs (tests pass fixed values).
 public func makePlan(specs: SpecSet, observations: [String: HostObservation], revision: String?,
-                     prune: Bool, drivers: [any Driver] = DriverRegistry.all) -> Plan {
+                     prune: Bool, drivers: [any Driver] = DriverRegistry.all,
+                     secrets: SecretChecker = .unavailable) -> Plan {
     var result = DriverResult()
     for host in specs.hosts.sorted(by: { $0.name < $1.name }) {
         guard let observed = observations[host.name] else {
@@ -24,7 +27,7 @@ public func makePlan(specs: SpecSet, observations: [String: HostObservation], re
             }
             continue
         }
-        let context = HostContext(host: host, specs: specs, prune: prune, facts: observed.facts)
+        let context = HostContext(host: host, specs: specs, prune: prune, facts: observed.facts, secrets: secrets)
         let requests = drivers.flatMap { $0.kernelRequests(context) }
         let hooks = HookInputs(kernelRequests: requests,
                                kernelOffers: drivers.flatMap { $0.kernels(for: requests, context) })

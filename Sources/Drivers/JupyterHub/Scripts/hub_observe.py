@@ -148,6 +148,9 @@ def observe(request):
         "running": hub_running(),
         "proxy": os.access(layout["proxy"], os.X_OK),
         "secrets": secrets,
+        # A salted HMAC of the OAuth client secret, never the secret (see
+        # Drivers/Core/SecretFingerprint.swift): how a plan sees a rotation.
+        "oauthFingerprint": (read_text(os.path.join(HUB_SECRETS, "oauth.fingerprint")) or "").strip() or None,
         "unit": os.path.exists(HUB_UNIT),
         "hubUsers": users,
         "accounts": accounts(list(request.get("accounts", [])) + managed),

@@ -12,4 +12,4 @@ for name in cookie_secret proxy_auth_token api_token; do
     mv -f "$f.tmp" "$f"
   fi
 done
-if [ "$1" != oauth ]; then rm -f "$HUB_OAUTH_ENV"; fi
+if [ "$1" != oauth ]; then rm -f "$HUB_OAUTH_ENV" "$HUB_SECRETS/oauth.fingerprint"; fi
