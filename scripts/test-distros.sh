@@ -64,9 +64,10 @@ ls "$wheels"/pip/uv-*.whl > /dev/null 2>&1 \
 http_port_file=$(mktemp)
 /usr/bin/python3 -c '
 import functools, http.server, sys
-handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-handler.log_message = lambda *a: None
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=sys.argv[1]))
 open(sys.argv[2], "w").write(str(server.server_address[1]))
 server.serve_forever()' "$wheels" "$http_port_file" &
 http_pid=$!
@@ -96,7 +97,10 @@ cleanup_root() {
 cleanup() { cleanup_root; kill "$http_pid" 2>/dev/null || true; }
 trap cleanup EXIT
 
-# A root with python3 and sshd, cached. The packages labsync itself installs
+# A root with python3 and sshd, cached. openssl too: the hub driver's
+# self-signed certificate step runs `openssl req`, and labsync does not install
+# openssl (a minimal Debian has none; a gap this tier found, see README).
+# The packages labsync itself installs
 # (python3-venv, node-configurable-http-proxy) are only DOWNLOADED into apt's
 # cache, so labsync's apt steps run with the release's real package names
 # without fetching the same .debs on every run.
@@ -114,8 +118,10 @@ ssh_root() {
     cp /etc/resolv.conf "$base.tmp/etc/resolv.conf"
     chroot "$base.tmp" env DEBIAN_FRONTEND=noninteractive sh -c '
       apt-get update -qq &&
-      apt-get install -y -qq --no-install-recommends python3 openssh-server ca-certificates &&
-      apt-get install -y -qq --no-install-recommends --download-only python3-venv node-configurable-http-proxy' \
+      apt-get install -y -qq --no-install-recommends python3 openssh-server ca-certificates openssl &&
+      apt-get install -y -qq --no-install-recommends --download-only python3-venv &&
+      { apt-get install -y -qq --no-install-recommends --download-only node-configurable-http-proxy ||
+        echo "no node-configurable-http-proxy in this release"; }' \
       >> "$cache/$suite-ssh.log" 2>&1 || { tail -20 "$cache/$suite-ssh.log" >&2; exit 1; }
     touch "$base.tmp/.labsync-ssh"
     rm -rf "$base"; mv "$base.tmp" "$base"
@@ -149,6 +155,10 @@ run_suite() {
   for d in /dev /dev/pts /dev/shm; do mount --bind "$d" "$run_root$d"; mounts+=("$run_root$d"); done
   mount -t tmpfs tmpfs "$run_root/run"; mounts+=("$run_root/run")
   mkdir -p "$run_root/run/sshd"
+  # The root shares this machine's hostname (UTS namespace); an installed
+  # system resolves its own name through /etc/hosts (the hub connects to it
+  # when it binds all addresses), which debootstrap does not write.
+  printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$(hostname)" > "$run_root/etc/hosts"
 
   local pyver glibc port
   pyver=$(python_of "$run_root")
@@ -178,12 +188,15 @@ EOF
   for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
   echo "== $suite: Debian $(cat "$run_root/etc/debian_version"), Python $pyver, sshd on 127.0.0.1:$port"
-  local status=0
+  local status=0 hub_flags=()
+  # Debian 11 has no node-configurable-http-proxy: the scenario then checks
+  # that labsync fails at ensure-proxy, naming the package.
+  chroot "$run_root" apt-cache show node-configurable-http-proxy > /dev/null 2>&1 || hub_flags+=(--no-proxy-package)
   /usr/bin/python3 scripts/distro-scenarios.py --labsync "$labsync" --suite "$suite" --work "$work" \
     --root "$run_root" --port "$port" --identity "$work/id_ed25519" \
     --host-key "$(cut -d' ' -f1,2 "$run_root/etc/ssh/ssh_host_ed25519_key.pub")" \
     --find-links "http://127.0.0.1:$http_port/pip/" --hub-find-links "http://127.0.0.1:$http_port/$hubdir/" \
-    || status=$?
+    "${hub_flags[@]}" || status=$?
   [ "$status" = 0 ] || { echo "-- sshd log:"; tail -20 "$work/sshd.log"; }
   cleanup_root
   rm -rf "$run_root" "$work"
