@@ -120,7 +120,10 @@ spec:
                 if entry.endswith(".dist-info"):
                     name, _, version = entry[: -len(".dist-info")].rpartition("-")
                     name = name.lower().replace("_", "-")
-                    if name not in ("pip", "setuptools", "wheel"):
+                    # The venv's own tooling; Debian 11's python3-venv also
+                    # seeds "pkg-resources 0.0.0" (a Debian packaging artefact,
+                    # which labsync does not report as drift either).
+                    if name not in ("pip", "setuptools", "wheel", "pkg-resources"):
                         found[name] = version
         return found
 
