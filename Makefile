@@ -126,9 +126,11 @@ dist: release $(GENERATE_MANUAL)
 install: release $(GENERATE_MANUAL)
 	scripts/install-tree.sh .build/release/labsync $(GENERATE_MANUAL) "$(DESTDIR)" $(PREFIX)
 
-# The same for Debian 13, built inside a trixie root (the binary links the
-# libgit2 of the release it is built on): dist/trixie/.
-dist-trixie: deps
+# The same for Debian 13: dist/trixie/. The binary must link (and be compiled
+# against) the libgit2 of the release it is for; scripts/dist-in-root.sh builds
+# it here against a trixie root's libgit2 (own scratch directory .build-trixie)
+# and packages it inside that root.
+dist-trixie: deps $(GENERATE_MANUAL)
 	scripts/dist-in-root.sh trixie
 
 # Each .deb installed into a fresh root of its release (debootstrap, cached
@@ -138,8 +140,11 @@ dist-trixie: deps
 test-dist: dist
 	scripts/test-deb.sh $(DEB) bookworm
 
+# Then the multi-distribution tier: pip and uv lifecycles and a hub login
+# against an sshd in Debian 11, 12 and 13 roots (scripts/test-distros.sh).
 test-distros: test-dist dist-trixie
 	scripts/test-deb.sh dist/trixie/labsync_$(VERSION)_amd64.deb trixie
+	scripts/test-distros.sh bullseye bookworm trixie
 
 debug: deps
 	$(SWIFT) build

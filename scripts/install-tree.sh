@@ -18,7 +18,7 @@ install -m 0755 "$binary" "$root/bin/labsync"
 man_tmp=$(mktemp -d)
 trap 'rm -rf "$man_tmp"' EXIT
 "$generate_manual" "$root/bin/labsync" --output-directory "$man_tmp" --multi-page \
-  --date "$(git log -1 --format=%cs 2>/dev/null || date +%F)" > /dev/null
+  --date "${LABSYNC_MAN_DATE:-$(git log -1 --format=%cs 2>/dev/null || date +%F)}" > /dev/null
 # generate-manual names them labsync.plan.1; man's convention is labsync-plan.1.
 for page in "$man_tmp"/*.1; do
   name=$(basename "$page" .1)

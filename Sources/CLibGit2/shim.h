@@ -3,6 +3,11 @@
 #ifndef LABSYNC_CLIBGIT2_SHIM_H
 #define LABSYNC_CLIBGIT2_SHIM_H
 #include <git2.h>
+// libgit2 1.8 moved git_error_set_str (used to hand a callback's refusal back)
+// to git2/sys/errors.h; 1.5 (Debian 12) declares it in git2/errors.h.
+#if __has_include(<git2/sys/errors.h>)
+#include <git2/sys/errors.h>
+#endif
 
 /// Where libgit2 looks for the system/xdg/global config files; "" means nowhere.
 static inline int labsync_git_set_search_path(int level, const char *path) {

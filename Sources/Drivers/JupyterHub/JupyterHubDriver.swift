@@ -188,9 +188,10 @@ private struct HubPlanner {
 
         // 2. host packages
         var apt: [String] = []
-        if !hubObserved.proxy { apt.append("node-configurable-http-proxy") }
+        let names = AptPackageNames(os: facts.os)
+        if !hubObserved.proxy { apt.append(names.configurableHTTPProxy) }
         let python3Venv = hubObserved.python3Venv
-        if !hubObserved.installed && !python3Venv { apt.append("python3-venv") }
+        if !hubObserved.installed && !python3Venv { apt.append(names.venv(forPython: names.python(minor: nil))) }
         if !apt.isEmpty {
             add(.ensureProxy, packages: apt.sorted(), reason: "JupyterHub/\(hub.name) needs \(apt.sorted().joined(separator: ", "))",
                 commands: [aptInstall(apt.sorted()), sh(HubScripts.checkProxy, "labsync-check-proxy", [])])

@@ -482,10 +482,11 @@ private struct HostPlanner {
             ? (observed.python3 != nil ? observed.pythons.first { $0.minor == minorVersion(of: observed.python3!) } : nil)
             : observed.pythons.first { $0.path == python.path }
         let interpreterMissing = isDefault ? observed.python3 == nil : installed == nil
-        let base = isDefault ? "python3" : "python\(python.minor)"
+        let apt = AptPackageNames(os: facts.os)
+        let base = apt.python(minor: isDefault ? nil : python.minor)
         if interpreterMissing { aptPackages[base, default: []].insert(env.name) }
         if venvSupport && (interpreterMissing || installed?.venv == false) {
-            aptPackages["\(base)-venv", default: []].insert(env.name)
+            aptPackages[apt.venv(forPython: base), default: []].insert(env.name)
         }
     }
 
@@ -566,9 +567,10 @@ private struct HostPlanner {
     mutating func finish() -> DriverResult {
         if !needsUV.isEmpty {
             // The uv tool venv is a pip venv of the default python3.
-            if observed.python3 == nil { aptPackages["python3", default: []].formUnion(needsUV) }
+            let apt = AptPackageNames(os: facts.os)
+            if observed.python3 == nil { aptPackages[apt.python(minor: nil), default: []].formUnion(needsUV) }
             let python3Venv = observed.python3.flatMap { v in observed.pythons.first { $0.minor == minorVersion(of: v) } }?.venv ?? false
-            if !python3Venv { aptPackages["python3-venv", default: []].formUnion(needsUV) }
+            if !python3Venv { aptPackages[apt.venv(forPython: apt.python(minor: nil)), default: []].formUnion(needsUV) }
         }
         var hostSteps: [PlannedStep] = []
         if !aptPackages.isEmpty {

@@ -93,7 +93,8 @@ public struct RDriver: Driver {
 
     public func plan(_ context: HostContext, observed: RObservation?, hooks: HookInputs) -> DriverResult {
         let kernelNames = Set(hooks.kernelRequests.filter(\.register).map(\.environment))
-        var planner = RHostPlanner(host: context.host, observed: observed ?? RObservation())
+        var planner = RHostPlanner(host: context.host, observed: observed ?? RObservation(),
+                                   apt: AptPackageNames(os: context.facts.os))
         let libraries = Self.libraries(context)
         for env in libraries.sorted(by: { $0.name < $1.name }) {
             planner.plan(env, kernel: kernelNames.contains(env.name))
@@ -148,10 +149,13 @@ private struct RHostPlanner {
     var result = DriverResult()
     /// APT packages for `ensure-r`, with the libraries that need them.
     var aptPackages: [String: Set<String>] = [:]
+    /// This host's distribution's package names (AptPackageNames).
+    let apt: AptPackageNames
 
-    init(host: HostSpec, observed: RObservation) {
+    init(host: HostSpec, observed: RObservation, apt: AptPackageNames) {
         self.host = host
         self.observed = observed
+        self.apt = apt
         self.become = Become(rawValue: host.become.rawValue) ?? .none
     }
 
@@ -180,12 +184,12 @@ private struct RHostPlanner {
                 return
             }
         }
-        if observed.r == nil { aptPackages["r-base-core", default: []].insert(env.name) }
+        if observed.r == nil { aptPackages[apt.rBase, default: []].insert(env.name) }
         if !Set(RDriver.buildTools).isSubset(of: observed.buildTools) {
-            aptPackages["r-base-dev", default: []].insert(env.name)
+            aptPackages[apt.rBuildTools, default: []].insert(env.name)
         }
         if kernel && observed.systemPackages["IRkernel"] == nil {
-            aptPackages["r-cran-irkernel", default: []].insert(env.name)
+            aptPackages[apt.rKernel, default: []].insert(env.name)
         }
         if existing == nil {
             result.steps.append(step(env, .createLibrary, reason: "no R library at \(env.path)",
@@ -264,7 +268,7 @@ private struct RHostPlanner {
         }
         guard !toInstall.isEmpty else { return }
         if toInstall.contains(where: { $0.pinnedVersion != nil }) && observed.systemPackages["remotes"] == nil {
-            aptPackages["r-cran-remotes", default: []].insert(env.name)
+            aptPackages[apt.rRemotes, default: []].insert(env.name)
         }
         // One argument per package: "name" or "name OP version" (validated: no spaces inside).
         let entries = toInstall.map { req in req.constraint.map { "\(req.name) \($0.op.rawValue) \($0.version)" } ?? req.name }

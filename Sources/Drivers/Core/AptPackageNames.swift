@@ -1,0 +1,72 @@
+// The APT package names drivers install on a host, in one place, chosen by the
+// host's distribution family (`ID` in /etc/os-release, observed every run).
+//
+// Debian 11, 12 and 13 are tested with these names (`make test-distros`:
+// python3-venv and node-configurable-http-proxy are installed by labsync
+// itself there). Ubuntu is NOT tested: its archives are not reachable from the
+// machines labsync is developed on. Ubuntu takes the same names, as Debian
+// packaging is where they come from; what differs there is where the packages
+// live, noted on each name:
+//   - python3.X for a minor other than the release's default is not in
+//     Ubuntu's archive at all (Debian has one python3.X per release too); the
+//     deadsnakes PPA provides it under the same names, python3.X and
+//     python3.X-venv. labsync asks APT which python3.X it offers (apt-cache)
+//     before planning, so a missing minor is a plan error, not a failed apt.
+//   - node-configurable-http-proxy and the r-cran-* packages are in Ubuntu's
+//     universe component, which cloud images enable but minimal installs may not.
+// A family that needs another name gets its own case in the switches below,
+// not a condition inside a driver.
+
+/// Debian's or Ubuntu's name for each package a driver installs.
+public struct AptPackageNames: Sendable, Hashable {
+    public enum Family: String, Sendable, Hashable {
+        case debian, ubuntu
+    }
+
+    public let family: Family
+
+    public init(family: Family) { self.family = family }
+
+    /// From the observed os-release `ID`; Debian's names for anything not Ubuntu
+    /// (Debian derivatives and unknown hosts use Debian's packaging).
+    public init(os: HostObservation.OperatingSystem) {
+        family = os.id == "ubuntu" ? .ubuntu : .debian
+    }
+
+    /// The interpreter: `python3` (the release's default) or `python3.X`.
+    /// Ubuntu: the same names; other minors than the default from deadsnakes.
+    public func python(minor: String?) -> String {
+        switch family {
+        case .debian, .ubuntu: minor.map { "python\($0)" } ?? "python3"
+        }
+    }
+
+    /// venv support (ensurepip) for an interpreter package: `python3-venv`, `python3.X-venv`.
+    public func venv(forPython package: String) -> String {
+        switch family {
+        case .debian, .ubuntu: package + "-venv"
+        }
+    }
+
+    /// JupyterHub's proxy (/usr/bin/configurable-http-proxy). Ubuntu: universe.
+    public var configurableHTTPProxy: String {
+        switch family {
+        case .debian, .ubuntu: "node-configurable-http-proxy"
+        }
+    }
+
+    /// R itself, its build tools, the kernel and `remotes` (for pinned
+    /// versions). Ubuntu: r-base-* in universe, as are r-cran-*.
+    public var rBase: String {
+        switch family { case .debian, .ubuntu: "r-base-core" }
+    }
+    public var rBuildTools: String {
+        switch family { case .debian, .ubuntu: "r-base-dev" }
+    }
+    public var rKernel: String {
+        switch family { case .debian, .ubuntu: "r-cran-irkernel" }
+    }
+    public var rRemotes: String {
+        switch family { case .debian, .ubuntu: "r-cran-remotes" }
+    }
+}
