@@ -412,6 +412,14 @@ struct DocumentDecoder {
         }
         let secret = readSecret(&o, "clientSecret")
         let groups = o.stringList("allowedGroups")
+        // oauthenticator (17.x) URL-escapes a group path twice before asking
+        // GitLab for membership (jupyterhub/oauthenticator#423), so GitLab never
+        // finds `parent/child` and every member is refused. A numeric ID works.
+        if provider == .gitlab {
+            for group in groups where group.value.contains("/") {
+                sink.error(group.location, "allowedGroups: the subgroup path '\(group.value)' is never matched by oauthenticator (it escapes the / twice, jupyterhub/oauthenticator#423); use the subgroup's numeric ID, or a top-level group")
+            }
+        }
         let callback = o.string("callbackUrl")
         if let c = callback, let problem = Rules.checkURL(c.value, schemes: ["https", "http"]) { sink.error(c.location, problem) }
         guard let clientId, let secret else { return nil }

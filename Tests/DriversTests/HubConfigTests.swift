@@ -57,7 +57,7 @@ import Testing
               url: https://gitlab.example.org
               clientId: abc123
               clientSecret: {fromEnv: GITLAB_CLIENT_SECRET}
-              allowedGroups: [research/hpc]
+              allowedGroups: [research]
           idleCulling: {timeout: 30m}
           https: {selfSigned: true, hostname: hub.example.org, port: 8443}
           extraConfig: |
@@ -80,7 +80,7 @@ import Testing
         #expect(config.contains(#"c.JupyterHub.bind_url = "https://:8443""#))
         #expect(config.contains(#"c.Authenticator.allowed_users = {"alice", "bob"}"#))
         #expect(config.contains("c.Authenticator.allow_all = False"))
-        #expect(config.contains(#"c.GitLabOAuthenticator.allowed_gitlab_groups = {"research/hpc"}"#))
+        #expect(config.contains(#"c.GitLabOAuthenticator.allowed_gitlab_groups = {"research"}"#))
         #expect(config.contains(#"{"name": "admin", "users": ["alice"]}"#))
         #expect(config.contains("--timeout=1800"))
         #expect(config.hasSuffix("c.Spawner.environment = {\"X\": \"1\"}\n"))
@@ -93,7 +93,7 @@ import Testing
 
     @Test(.integration) func hostileNamesStayStrings() throws {
         // Group names are free text in the spec: the place a hostile value can come from.
-        let yaml = Self.hubYAML.replacing("allowedGroups: [research/hpc]",
+        let yaml = Self.hubYAML.replacing("allowedGroups: [research]",
                                           with: #"allowedGroups: ["g\"}; import os #\n"]"#)
         let hub = try Self.loadHub(yaml)
         let config = HubConfig.render(hub)
@@ -114,7 +114,7 @@ import Testing
     /// names one; groups only with manage_groups (oauthenticator 17 checks
     /// allowed_groups only then); never allow-all by default.
     @Test(.unit) func azureUsesAStableClaimAndNeverAllowsAllByDefault() throws {
-        let yaml = Self.hubYAML.replacing(#/    type: gitlab\n(.|\n)*allowedGroups: \[research/hpc\]\n/#, with: { _ in """
+        let yaml = Self.hubYAML.replacing(#/    type: gitlab\n(.|\n)*allowedGroups: \[research\]\n/#, with: { _ in """
                 type: azuread
                 allowedUsers: ["0b0e9d7c-1111-2222-3333-444455556666"]
                 azuread:
@@ -141,7 +141,7 @@ import Testing
     /// A sovereign cloud (or a self-run test provider): the authority moves
     /// every endpoint; the tenant stays in the path.
     @Test(.unit) func azureAuthorityMovesTheEndpoints() throws {
-        let yaml = Self.hubYAML.replacing(#/    type: gitlab\n(.|\n)*allowedGroups: \[research/hpc\]\n/#, with: { _ in """
+        let yaml = Self.hubYAML.replacing(#/    type: gitlab\n(.|\n)*allowedGroups: \[research\]\n/#, with: { _ in """
                 type: azuread
                 allowedUsers: [kim@uni.example]
                 azuread:

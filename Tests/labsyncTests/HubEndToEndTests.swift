@@ -206,7 +206,7 @@ private struct HubWorld {
                       url: https://gitlab.example.org
                       clientId: labsync-e2e-client
                       clientSecret: {fromEnv: LABSYNC_E2E_GITLAB_SECRET}
-                      allowedGroups: [ml101/staff]
+                      allowedGroups: [ml101-staff]
 
                 """ })
         }
