@@ -64,10 +64,22 @@ extension PipScenarios {
             let owner = try Spawn.run(["id", "-u", SSHServer.user]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(lstat(w.path(of: "app"), &info) == 0 && String(info.st_uid) == owner)
 
-            // A later install into the owner's venv passes the check.
+            // A later install into the owner's venv passes the check, and runs as
+            // the owner: the owner's bin/python (here a wrapper that notes who ran
+            // it) never runs as root.
+            let python = w.path(of: "app") + "/bin/python"
+            // Through the venv's other link, so that Python still finds pyvenv.cfg.
+            let real = w.path(of: "app") + "/bin/python3"
+            let witness = w.path(of: "app") + "/ran-as"
+            try FileManager.default.removeItem(atPath: python)
+            try "#!/bin/sh\nid -u >> '\(witness)'\nexec '\(real)' \"$@\"\n".write(toFile: python, atomically: true, encoding: .utf8)
+            chmod(python, 0o755)
+            chown(python, UInt32(owner) ?? 0, 0)
             try w.write("app.yaml", w.environment("app", packages: ["gamma", "delta"], extra: ["owner: \(SSHServer.user)"]))
             try await w.apply()
             #expect(w.packages("app") == ["gamma": "1.0", "delta": "1.0"])
+            let ranAs = try String(contentsOfFile: witness, encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(!ranAs.isEmpty && ranAs.allSatisfy { $0 == owner }, "the owner's python ran as uid \(ranAs)")
 
             // The owner replaces the venv with a link to elsewhere: refused.
             let elsewhere = w.directory + "/elsewhere"

@@ -533,27 +533,48 @@ private struct HostPlanner {
         let index = indexArguments(env.index ?? host.index)
         let command = switch env.installer {
         case .pip:
-            RemoteCommand("\(env.path)/bin/python",
-                          ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + index + requirements,
-                          become: become)
+            asOwner(env, RemoteCommand("\(env.path)/bin/python",
+                                       ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+                                           + noCache(env) + index + requirements,
+                                       become: become))
         case .uv:
-            RemoteCommand(PipDriver.uvToolPath,
-                          ["pip", "install", PipDriver.uvSystemCerts, "--python", "\(env.path)/bin/python"]
-                              + index + requirements,
-                          become: become)
+            asOwner(env, RemoteCommand(PipDriver.uvToolPath,
+                                       ["pip", "install", PipDriver.uvSystemCerts] + noCache(env)
+                                           + ["--python", "\(env.path)/bin/python"] + index + requirements,
+                                       become: become))
         }
         return [command] + chown(env)
+    }
+
+    /// An `owner`'s venv is theirs: they can replace its `bin/python` (or a
+    /// package's code, which pip and uv import or run while installing). So
+    /// nothing in it ever runs as root: installs and uninstalls run as the
+    /// owner (`runuser`, util-linux, essential on Debian and Ubuntu). Only
+    /// root's own steps (create with the system python, chown, the marker
+    /// check before `rm -rf`) touch it as root, and none of them executes it.
+    func asOwner(_ env: PythonEnvironmentSpec, _ command: RemoteCommand) -> RemoteCommand {
+        guard let owner = env.owner else { return command }
+        return RemoteCommand("runuser", ["-u", owner, "--", command.executable] + command.arguments,
+                             stdin: command.stdin, become: command.become)
+    }
+
+    /// The owner may have no writable home (a system account): no cache then.
+    func noCache(_ env: PythonEnvironmentSpec) -> [String] {
+        guard env.owner != nil else { return [] }
+        return env.installer == .pip ? ["--no-cache-dir"] : ["--no-cache"]
     }
 
     func uninstallCommands(_ env: PythonEnvironmentSpec, _ names: [String]) -> [RemoteCommand] {
         switch env.installer {
         case .pip:
-            [RemoteCommand("\(env.path)/bin/python",
-                           ["-m", "pip", "uninstall", "--yes", "--disable-pip-version-check", "--no-input"] + names,
-                           become: become)]
+            [asOwner(env, RemoteCommand("\(env.path)/bin/python",
+                                        ["-m", "pip", "uninstall", "--yes", "--disable-pip-version-check", "--no-input"]
+                                            + names,
+                                        become: become))]
         case .uv:
-            [RemoteCommand(PipDriver.uvToolPath, ["pip", "uninstall", "--python", "\(env.path)/bin/python"] + names,
-                           become: become)]
+            [asOwner(env, RemoteCommand(PipDriver.uvToolPath,
+                                        ["pip", "uninstall"] + noCache(env) + ["--python", "\(env.path)/bin/python"] + names,
+                                        become: become))]
         }
     }
 
