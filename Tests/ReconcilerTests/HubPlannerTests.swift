@@ -29,6 +29,25 @@ import Testing
         #expect(install.packages.contains("ipykernel"))
     }
 
+    /// Minimal images have no openssl, which the self-signed certificate needs:
+    /// it comes with the hub's APT step, only when missing (test-distros found it).
+    @Test func selfSignedCertificateBringsOpenSSLWhenMissing() throws {
+        let testCase = try PlannerCase.load("hub-fresh")
+        let before = testCase.plan()
+        #expect(before.steps.first { $0.action == .ensureProxy }.map { !$0.packages.contains("openssl") } == true)
+        var world = testCase.observations
+        for host in world.keys {
+            guard var hub = try? world[host]!.part(HubObservation.self, driver: "jupyterhub") else { continue }
+            hub.openssl = false
+            world[host]!.setPart(hub, driver: "jupyterhub")
+        }
+        let plan = testCase.plan(observations: world)
+        let apt = try #require(plan.steps.first { $0.action == .ensureProxy })
+        #expect(apt.packages.contains("openssl"), "\(apt.packages)")
+        converge(testCase, &world)
+        #expect(testCase.plan(observations: world).isEmpty)
+    }
+
     @Test func removedUserAndAdminFollowTheSpec() throws {
         var testCase = try PlannerCase.load("hub-fresh")
         var world = testCase.observations

@@ -16,6 +16,7 @@ func applyHubStep(_ step: PlannedStep, to host: inout HostObservation) {
     switch step.action {
     case .ensureProxy:
         hub.proxy = true
+        if step.packages.contains("openssl") { hub.openssl = true }
         // apt's python3-venv is seen by every driver that looks at python3.
         hub.python3Venv = true
         if var pip = try? host.part(PipObservation.self, driver: "pip"), let v = pip.python3,

@@ -48,6 +48,13 @@ public struct AptPackageNames: Sendable, Hashable {
         }
     }
 
+    /// The `openssl` command (a self-signed hub certificate). Ubuntu: main.
+    public var openssl: String {
+        switch family {
+        case .debian, .ubuntu: "openssl"
+        }
+    }
+
     /// JupyterHub's proxy (/usr/bin/configurable-http-proxy). Ubuntu: universe.
     public var configurableHTTPProxy: String {
         switch family {

@@ -40,6 +40,10 @@ public struct HubObservation: Sendable, Hashable, Codable {
     public var running: Bool
     /// /usr/bin/configurable-http-proxy exists.
     public var proxy: Bool
+    /// An `openssl` on PATH, which the self-signed certificate step runs
+    /// (minimal Debian images have none). Absent from older observations and
+    /// recordings: assumed there, as before this was observed.
+    public var openssl: Bool = true
     /// Files present in /etc/labsync/hub/secrets.
     public var secrets: [String]
     /// The `SecretFingerprint` line of the OAuth client secret the hub has
@@ -153,7 +157,7 @@ public struct HubObservation: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case installed, python, python3, python3Path, python3Venv, distributions, marker, markerSHA256, configSHA256, runningIdentity, running, proxy
+        case installed, python, python3, python3Path, python3Venv, distributions, marker, markerSHA256, configSHA256, runningIdentity, running, proxy, openssl
         case secrets, oauthFingerprint, unit, hubUsers, hubUsersError, accounts, managedAccounts, kernels, certificate, leftovers
     }
 
@@ -173,6 +177,7 @@ public struct HubObservation: Sendable, Hashable, Codable {
         runningIdentity = try c.decodeIfPresent(String.self, forKey: .runningIdentity)
         running = try c.decodeIfPresent(Bool.self, forKey: .running) ?? false
         proxy = try c.decodeIfPresent(Bool.self, forKey: .proxy) ?? false
+        openssl = try c.decodeIfPresent(Bool.self, forKey: .openssl) ?? true
         secrets = try c.decodeIfPresent([String].self, forKey: .secrets) ?? []
         oauthFingerprint = try c.decodeIfPresent(String.self, forKey: .oauthFingerprint)
         unit = try c.decodeIfPresent(Bool.self, forKey: .unit) ?? false

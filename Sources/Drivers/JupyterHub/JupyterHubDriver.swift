@@ -190,6 +190,7 @@ private struct HubPlanner {
         var apt: [String] = []
         let names = AptPackageNames(os: facts.os)
         if !hubObserved.proxy { apt.append(names.configurableHTTPProxy) }
+        if hub.https?.selfSigned == true && !hubObserved.openssl { apt.append(names.openssl) }
         let python3Venv = hubObserved.python3Venv
         if !hubObserved.installed && !python3Venv { apt.append(names.venv(forPython: names.python(minor: nil))) }
         if !apt.isEmpty {

@@ -7,6 +7,12 @@ HUB_VENV = HUB_CONFIG_DIR = HUB_SECRETS = HUB_STATE = HUB_PIDFILE = HUB_UNIT = H
 KERNEL_KEY = "labsync"
 
 
+def on_path(command):
+    # What the apply script's shell would find (shutil costs an import).
+    path = os.environ.get("PATH") or "/usr/bin:/bin"
+    return any(os.access(os.path.join(d, command), os.X_OK) for d in path.split(":") if d)
+
+
 def hub_running():
     if os.path.isdir("/run/systemd/system") and os.path.exists(HUB_UNIT):
         try:
@@ -147,6 +153,7 @@ def observe(request):
         "runningIdentity": running_identity.strip() if running_identity else None,
         "running": hub_running(),
         "proxy": os.access(layout["proxy"], os.X_OK),
+        "openssl": on_path("openssl"),
         "secrets": secrets,
         # A salted HMAC of the OAuth client secret, never the secret (see
         # Drivers/Core/SecretFingerprint.swift): how a plan sees a rotation.
