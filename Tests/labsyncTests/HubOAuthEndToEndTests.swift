@@ -103,6 +103,21 @@ private struct OAuthWorld {
         _ = try Spawn.check(["update-ca-certificates"])
     }
 
+    /// The Azure AD fixture's object ids (Tests/Fixtures/identity-provider/users.json).
+    static let azureObjectIds = ["0f3a1c52-7d4e-4b9a-9c1e-2a6b8d0e4f11", "0f3a1c52-7d4e-4b9a-9c1e-2a6b8d0e4f22"]
+
+    /// The hub name README's rule gives a claim that is not a POSIX name
+    /// already, computed here independently of labsync (sha256sum): `u` in
+    /// front unless it starts with a letter, characters outside [a-z0-9_-]
+    /// as `-`, cut to 23, `-` and 8 hex digits of the lower-cased claim's SHA-256.
+    static func expectedHubName(_ claim: String) throws -> String {
+        let lower = claim.lowercased()
+        let sum = try Spawn.check(["sha256sum"], stdin: Array(lower.utf8)).prefix(8)
+        var safe = String(lower.map { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-") ? $0 : "-" })
+        if !(safe.first.map { $0.isASCII && $0.isLowercase } ?? false) { safe = "u" + safe }
+        return String(safe.prefix(23)) + "-" + sum
+    }
+
     /// A secret no other text contains: found anywhere but the env file, it leaked.
     static func canary() -> String { "canary-\(UInt64.random(in: 100_000_000...999_999_999))-oauth-secret" }
 
@@ -120,7 +135,8 @@ private struct OAuthWorld {
         // link (and its hash link, which `update-ca-certificates` then drops).
         try? FileManager.default.removeItem(atPath: "/etc/ssl/certs/" + Self.caName.replacing(".crt", with: ".pem"))
         _ = try? Spawn.run(["update-ca-certificates"])
-        for name in Self.accounts {
+        let azureAccounts = provider == .azuread ? Self.azureObjectIds.compactMap { try? Self.expectedHubName($0) } : []
+        for name in Self.accounts + azureAccounts {
             _ = try? Spawn.run(["pkill", "-KILL", "-u", name])
             _ = try? Spawn.run(["userdel", "--remove", name])
         }
@@ -154,7 +170,8 @@ private struct OAuthWorld {
     /// GitLab: ann is in the allowed group, cat is an allowed user, dan an
     /// admin; ben is in neither. Azure AD: both twins allowed by group.
     func hubSpec(admins: [String] = ["ls-gl-dan"], allowed: [String] = ["ls-gl-cat"],
-                 accounts: [String] = OAuthWorld.accounts, claim: String = "oid", absent: Bool = false) -> String {
+                 accounts: [String] = OAuthWorld.accounts, claim: String = "oid", azureAccounts: [String] = [],
+                 absent: Bool = false) -> String {
         var text = """
             apiVersion: labsync/v1
             kind: JupyterHub
@@ -195,6 +212,9 @@ private struct OAuthWorld {
                       callbackUrl: \(callback)
 
                 """
+            if !azureAccounts.isEmpty {
+                text += "  users:\n" + azureAccounts.map { "    - name: \($0)\n" }.joined()
+            }
         }
         if absent { text += "  state: absent\n" }
         return text
@@ -373,22 +393,49 @@ private struct OAuthWorld {
         try expectConverged("install")
 
         // Two people with the same display name ("Kim Lee") are two users,
-        // named by the object id.
-        for (login, oid) in [("twin1", "0f3a1c52-7d4e-4b9a-9c1e-2a6b8d0e4f11"), ("twin2", "0f3a1c52-7d4e-4b9a-9c1e-2a6b8d0e4f22")] {
+        // named by the object id made POSIX-safe (an oid is 36 characters and
+        // starts with a digit; the hash keeps the twins, whose oids share a
+        // long prefix, apart).
+        var names: [String] = []
+        for (login, oid) in zip(["twin1", "twin2"], Self.azureObjectIds) {
             let result = try logIn(login, jar: directory + "/\(login).jar")
-            // Logged in and at the hub's home page (no spawn: an object id is
-            // too long for a system account).
             #expect(result.code == 200 && result.url.hasSuffix("/hub/home"), "\(login): \(result)\n\(tail(hubLog))")
-            #expect(try apiUser(oid)?["name"] as? String == oid, "\(login) is not the hub user \(oid)\n\(tail(hubLog))")
+            let name = try Self.expectedHubName(oid)
+            #expect(name.count <= 32 && name.wholeMatch(of: #/[a-z][a-z0-9_-]*/#) != nil, "\(name)")
+            #expect(try apiUser(name)?["name"] as? String == name, "\(login) is not the hub user \(name)\n\(tail(hubLog))")
+            #expect(try apiUser(oid)?["name"] == nil, "the raw oid \(oid) is a hub user")
+            names.append(name)
         }
+        #expect(Set(names).count == 2)
         #expect(try apiUser("kim lee")?["name"] == nil)
         try expectConverged("logins")
 
-        // preferred_username instead: the hub's users are now named by it.
-        try write("hub.yaml", hubSpec(claim: "preferred_username"))
+        // twin1's hub name is an account name: listed under users, labsync
+        // makes the account, and twin1 reaches a running server.
+        try write("hub.yaml", hubSpec(azureAccounts: [names[0]]))
+        outputs.append(try apply("twin1's account"))
+        #expect(getpwnam(names[0]) != nil, "no account \(names[0])")
+        let twinJar = directory + "/twin1.jar"
+        let spawn = try curl(["-L", "-o", "/dev/null", "-w", "%{http_code} %{url_effective}", "\(base)/hub/spawn"], jar: twinJar)
+        #expect(spawn.stdoutText.hasPrefix("200"), "spawn: \(spawn.stdoutText)\n\(tail(hubLog))")
+        let started = waitUntil(timeout: 90) {
+            ((try? apiUser(names[0]))?["servers"] as? [String: Any])?[""].map { ($0 as? [String: Any])?["ready"] as? Bool == true } ?? false
+        }
+        #expect(started, "twin1's server did not start\n\(tail(hubLog))")
+        #expect(try status("/user/\(names[0])/api/status", jar: twinJar) != 404)
+        try expectConverged("twin1's server")
+
+        // preferred_username instead: the hub's users are now named by it,
+        // made POSIX-safe too (First.Last@uni.example is no account name).
+        try write("hub.yaml", hubSpec(claim: "preferred_username", azureAccounts: [names[0]]))
         outputs.append(try apply("preferred_username"))
-        _ = try logIn("twin2", jar: directory + "/twin2b.jar")
-        #expect(try apiUser("twin2@uni.example")?["name"] as? String == "twin2@uni.example", "\(tail(hubLog))")
+        for (login, claim) in [("twin2", "twin2@uni.example"), ("firstlast", "First.Last@uni.example")] {
+            let result = try logIn(login, jar: directory + "/\(login)-pu.jar")
+            #expect(result.code == 200, "\(login): \(result)\n\(tail(hubLog))")
+            let name = try Self.expectedHubName(claim)
+            #expect(name.hasPrefix(claim == "twin2@uni.example" ? "twin2-uni-example-" : "first-last-uni-example-"), "\(name)")
+            #expect(try apiUser(name)?["name"] as? String == name, "\(login) is not the hub user \(name)\n\(tail(hubLog))")
+        }
         try expectConverged("claim")
         try expectSecretOnlyInEnvFile(try String(contentsOfFile: secretFile, encoding: .utf8), outputs: outputs)
     }

@@ -45,14 +45,23 @@ public enum HubConfig {
 
     /// Admins: `authentication.admins` plus `users[].admin`, sorted, once each.
     public static func admins(_ hub: JupyterHubSpec) -> [String] {
-        Set(hub.authentication.admins.map(\.value) + hub.users.filter(\.admin).map(\.name.value)).sorted()
+        Set((hub.authentication.admins.map(\.value) + hub.users.filter(\.admin).map(\.name.value))
+                .map { hubUserName(hub, $0) }).sorted()
     }
 
     /// Who may log in: `allowedUsers`, the admins and (PAM) the listed users.
     public static func allowedUsers(_ hub: JupyterHubSpec) -> [String] {
-        var names = Set(hub.authentication.allowedUsers.map(\.value)).union(admins(hub))
+        var names = Set(hub.authentication.allowedUsers.map { hubUserName(hub, $0.value) }).union(admins(hub))
         if hub.authentication.type == .pam { names.formUnion(hub.users.map(\.name.value)) }
         return names.sorted()
+    }
+
+    /// The hub's name for a user the spec names: on an Azure AD hub the
+    /// POSIX-safe form the rendered `normalize_username` gives the same claim
+    /// (`HubUserName`), so `admins`/`allowedUsers` may name people by their
+    /// `oid`, `preferred_username` or `upn`; elsewhere the name itself.
+    public static func hubUserName(_ hub: JupyterHubSpec, _ name: String) -> String {
+        hub.authentication.type == .azuread ? HubUserName.posix(name) : name
     }
 
     public static func authenticatorClass(_ type: AuthenticationType) -> String {
@@ -139,6 +148,9 @@ public enum HubConfig {
                 set("AzureAdOAuthenticator.oauth_callback_url", .string(callbackURL(hub, oauth)))
                 set("AzureAdOAuthenticator.username_claim",
                     .string(oauth.usernameClaim ?? defaultAzureUsernameClaim))
+                comment("The claim becomes a POSIX-safe name (an oid is 36 characters, a UPN holds @):")
+                comment("the local spawner runs the user's server as the account of that name.")
+                lines += [""] + HubUserName.python
                 if !oauth.allowedGroups.isEmpty {
                     set("AzureAdOAuthenticator.manage_groups", .bool(true))
                     set("AzureAdOAuthenticator.auth_state_groups_key", .string("user.groups"))
