@@ -71,4 +71,25 @@ import Testing
         let file = String(decoding: try #require(markers.first).fileContents(writtenAt: Date(timeIntervalSince1970: 0)), as: UTF8.self)
         #expect(file.contains(#""repository" : "lab-x""#), "\(file)")
     }
+
+    /// A uv from before `--system-certs` (issue 11 #18) would refuse every
+    /// install: ensure-uv upgrades it; a new enough (or unknown) one is left alone.
+    @Test func aUVTooOldForSystemCertsIsUpgraded() throws {
+        let testCase = try PlannerCase.load("uv-and-markers")
+        func plan(uvVersion: String?) throws -> Plan {
+            var world = testCase.observations
+            for host in world.keys {
+                guard var pip = try? world[host]!.part(PipObservation.self, driver: "pip") else { continue }
+                pip.uv = PipDriver.uvToolPath
+                pip.uvVersion = uvVersion
+                world[host]!.setPart(pip, driver: "pip")
+            }
+            return testCase.plan(observations: world)
+        }
+        let old = try #require(try plan(uvVersion: "0.10.0").work.first { $0.action == .ensureUV })
+        #expect(old.reason.contains("uv 0.10.0 is older than uv>=0.11"), "\(old.reason)")
+        #expect(old.commands.last?.arguments.contains("uv>=0.11") == true)
+        #expect(try plan(uvVersion: "0.13.9").steps.allSatisfy { $0.action != .ensureUV })
+        #expect(try plan(uvVersion: nil).steps.allSatisfy { $0.action != .ensureUV })
+    }
 }

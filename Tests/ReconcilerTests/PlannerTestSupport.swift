@@ -88,6 +88,7 @@ func apply(_ step: PlannedStep, to observation: inout HostObservation) {
         }
     case .ensureUV:
         host.uv = PipDriver.uvToolPath
+        host.uvVersion = "0.13.9"
     case .removeEnv:
         host.environments.removeAll { $0.path == path }
     case .createEnv, .recreateEnv:

@@ -270,7 +270,7 @@ private struct HostPlanner {
                                      marker: LabsyncMarker(spec: env.name, packages: existing.marker?.packages ?? [],
                                                            python: existing.python)))
         }
-        if env.installer == .uv && observed.uv == nil { needsUV.insert(env.name) }
+        if env.installer == .uv && (observed.uv == nil || !uvIsNewEnough) { needsUV.insert(env.name) }
 
         let envPython = fresh ? python.version : existing!.python
         let applicable = env.requirements.map(\.value).filter { req in
@@ -373,6 +373,14 @@ private struct HostPlanner {
                                      marker: LabsyncMarker(spec: env.name, packages: applicable.map(\.description),
                                                            python: python)))
         }
+    }
+
+    /// A uv from before `--system-certs` (0.11) would refuse the install
+    /// command: `ensure-uv` upgrades it (pip installs `uv>=0.11` over it).
+    var uvIsNewEnough: Bool {
+        guard let version = observed.uvVersion,
+              let wanted = try? Requirement(parsing: PipDriver.uvRequirement) else { return true }
+        return satisfies(version, wanted.specifier)
     }
 
     func satisfies(_ version: String, _ specifier: SpecifierSet) -> Bool {
@@ -612,7 +620,8 @@ private struct HostPlanner {
             let venv = PipDriver.uvToolVenv
             hostSteps.append(PlannedStep(
                 host: host.name, resource: hostResource, action: .ensureUV, packages: ["uv"],
-                reason: "installer: uv for \(needsUV.sorted().joined(separator: ", "))",
+                reason: (observed.uv != nil && !uvIsNewEnough ? "uv \(observed.uvVersion ?? "") is older than \(PipDriver.uvRequirement); " : "")
+                    + "installer: uv for \(needsUV.sorted().joined(separator: ", "))",
                 commands: [
                     RemoteCommand("mkdir", ["-p", "--", "/opt/labsync/tools"], become: become),
                     RemoteCommand(python, ["-m", "venv", venv], become: become),

@@ -30,6 +30,9 @@ public struct PipObservation: Sendable, Hashable, Codable {
     public var aptPythons: [String]
     /// labsync's uv (in its tool venv, `PipDriver.uvToolPath`), when installed.
     public var uv: String?
+    /// That uv's version, from its tool venv's dist-info; nil when unknown
+    /// (older observations), which is taken as new enough.
+    public var uvVersion: String?
     /// Every venv directly under the observed roots, marked or not.
     public var environments: [EnvironmentObservation]
 

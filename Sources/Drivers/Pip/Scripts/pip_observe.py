@@ -66,6 +66,14 @@ def environments(roots):
     return found
 
 
+def uv_version(uv):
+    # From the tool venv's dist-info (…/uv/bin/uv → …/uv): no process started.
+    if not uv:
+        return None
+    venv = os.path.dirname(os.path.dirname(uv))
+    return next((d["version"] for d in distributions(venv) if d["name"] == "uv"), None)
+
+
 def observe(request):
     wanted = request.get("pythons", [])
     uv = request.get("uv")
@@ -79,5 +87,6 @@ def observe(request):
         "pythons": installed,
         "aptPythons": apt_pythons() if need_apt else [],
         "uv": uv if uv and os.access(uv, os.X_OK) else None,
+        "uvVersion": uv_version(uv),
         "environments": environments(request.get("roots", [])),
     }
