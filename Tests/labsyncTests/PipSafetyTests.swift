@@ -152,6 +152,28 @@ extension PipScenarios {
             #expect(try await w.plan().status == 0)
         }
 
+        /// Holds the host lock while `a` and `b` apply, until both print `waiting`
+        /// (so they certainly contend for it), lets go, and expects both to succeed.
+        /// Returns their output files.
+        func applyBothWhileTheLockIsHeld(_ a: Workspace, _ b: Workspace, waiting: String) async throws -> (String, String) {
+            let lockDirectory = "/var/lock/labsync"
+            try FileManager.default.createDirectory(atPath: lockDirectory, withIntermediateDirectories: true)
+            let lock = open(lockDirectory + "/host.lock", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            try #require(lock >= 0)
+            #expect(flock(lock, LOCK_EX) == 0)
+            try "labsync scenario test holding the lock\n".write(toFile: lockDirectory + "/host.owner", atomically: false, encoding: .utf8)
+            let outA = a.directory + "/apply.out", outB = b.directory + "/apply.out"
+            let runA = try Spawn.start(a.applyCommand(), stdoutPath: outA, stderrPath: outA)
+            let runB = try Spawn.start(b.applyCommand(), stdoutPath: outB, stderrPath: outB)
+            let bothWaiting = await waitUntil(timeout: 60) { [outA, outB].allSatisfy { contents($0).contains(waiting) } }
+            close(lock)
+            #expect(bothWaiting, "\(contents(outA))\n\(contents(outB))")
+            let statusA = runA.wait(timeout: 180), statusB = runB.wait(timeout: 180)
+            #expect(statusA == 0, "\(contents(outA))")
+            #expect(statusB == 0, "\(contents(outB))")
+            return (outA, outB)
+        }
+
         /// Issue 11 #7: two runs planned the same environment while a third party
         /// held the host lock. The first to get the lock creates it; the other's plan
         /// is stale by then: it plans again, finds nothing to do, and repeats nothing.
@@ -162,23 +184,7 @@ extension PipScenarios {
             try a.write("app.yaml", app)
             try b.write("app.yaml", app)  // the same environment, at the same path
 
-            let lockDirectory = "/var/lock/labsync"
-            try FileManager.default.createDirectory(atPath: lockDirectory, withIntermediateDirectories: true)
-            let lock = open(lockDirectory + "/host.lock", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-            try #require(lock >= 0)
-            #expect(flock(lock, LOCK_EX) == 0)
-            try "labsync scenario test holding the lock\n".write(toFile: lockDirectory + "/host.owner", atomically: false, encoding: .utf8)
-            let outA = a.directory + "/apply.out", outB = b.directory + "/apply.out"
-            let runA = try Spawn.start(a.applyCommand(), stdoutPath: outA, stderrPath: outA)
-            let runB = try Spawn.start(b.applyCommand(), stdoutPath: outB, stderrPath: outB)
-            let bothWaiting = await waitUntil(timeout: 60) {
-                [outA, outB].allSatisfy { contents($0).contains("loopback: waiting for the host lock") }
-            }
-            close(lock)
-            #expect(bothWaiting, "\(contents(outA))\n\(contents(outB))")
-            let statusA = runA.wait(timeout: 180), statusB = runB.wait(timeout: 180)
-            #expect(statusA == 0, "\(contents(outA))")
-            #expect(statusB == 0, "\(contents(outB))")
+            let (outA, outB) = try await applyBothWhileTheLockIsHeld(a, b, waiting: "loopback: waiting for the host lock")
             let created = [outA, outB].filter { contents($0).contains("loopback: + create-env PythonEnvironment/app") }
             #expect(created.count == 1, "exactly one run creates the venv:\n\(contents(outA))\n\(contents(outB))")
             #expect(a.packages("app") == ["alpha": "1.0"])
@@ -195,23 +201,7 @@ extension PipScenarios {
             // The test holds the host lock itself while both start, so both are
             // certainly contending for it (not merely running one after the other);
             // then lets go.
-            let lockDirectory = "/var/lock/labsync"
-            try FileManager.default.createDirectory(atPath: lockDirectory, withIntermediateDirectories: true)
-            let lock = open(lockDirectory + "/host.lock", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-            try #require(lock >= 0)
-            #expect(flock(lock, LOCK_EX) == 0)
-            try "labsync scenario test holding the lock\n".write(toFile: lockDirectory + "/host.owner", atomically: false, encoding: .utf8)
-            let outA = a.directory + "/apply.out", outB = b.directory + "/apply.out"
-            let runA = try Spawn.start(a.applyCommand(), stdoutPath: outA, stderrPath: outA)
-            let runB = try Spawn.start(b.applyCommand(), stdoutPath: outB, stderrPath: outB)
-            let bothWaiting = await waitUntil(timeout: 60) {
-                [outA, outB].allSatisfy { contents($0).contains("loopback: waiting for the host lock, held by labsync scenario test") }
-            }
-            close(lock)
-            #expect(bothWaiting, "\(contents(outA))\n\(contents(outB))")
-            let statusA = runA.wait(timeout: 180), statusB = runB.wait(timeout: 180)
-            #expect(statusA == 0, "\(contents(outA))")
-            #expect(statusB == 0, "\(contents(outB))")
+            let (outA, outB) = try await applyBothWhileTheLockIsHeld(a, b, waiting: "loopback: waiting for the host lock, held by labsync scenario test")
             #expect(a.packages("first") == ["alpha": "1.0"])
             #expect(b.packages("second") == ["gamma": "1.0"])
             #expect(try await a.plan().status == 0)
