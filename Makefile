@@ -35,6 +35,10 @@ R_APT := r-base-core r-base-dev r-cran-irkernel r-cran-remotes
 K8S_PY_TOOLS := kubernetes-validate==1.37.0
 HUBCHECK := .tools/hubcheck
 HUBCHECK_PACKAGES := jupyterhub==5.5.4 oauthenticator==17.4.0 jupyterhub-kubespawner==7.1.0
+# The pure-Python proxy a hub runs where the release packages no Node one
+# (Debian 11; Tests/DriversTests/HubProxyTests.swift), in the same venv: its
+# own stamp, so an existing venv gets it too.
+HUBCHECK_PROXY := configurable-http-proxy==0.4.0
 
 .PHONY: bench-ab deps release build debug dist dist-trixie install test-dist test-distros build-tests test test-unit test-unit-isolated test-integration test-e2e test-python test-r test-k8s lint demo bench clean
 
@@ -52,7 +56,7 @@ endef
 
 # Idempotent: installs only what is missing. R without its Recommends: they
 # would add hundreds of r-cran-* packages that no test uses.
-deps: $(TOOLS)/.done $(TOOLS)/.k8s-done $(TOOLS)/.idp-done $(HUBCHECK)/.done $(HUB_WHEELHOUSE)/.done $(UV_WHEELHOUSE)/.done
+deps: $(TOOLS)/.done $(TOOLS)/.k8s-done $(TOOLS)/.idp-done $(HUBCHECK)/.done $(HUBCHECK)/.proxy-done $(HUB_WHEELHOUSE)/.done $(UV_WHEELHOUSE)/.done
 	$(call apt_install,$(APT_PACKAGES) $(HUB_APT),)
 	$(call apt_install,$(R_APT),--no-install-recommends)
 
@@ -78,6 +82,10 @@ $(TOOLS)/.idp-done: $(TOOLS)/.done
 $(HUBCHECK)/.done: $(TOOLS)/.done
 	/usr/bin/python3 -m venv $(HUBCHECK)
 	$(HUBCHECK)/bin/python -m pip install -q $(HUBCHECK_PACKAGES)
+	touch $@
+
+$(HUBCHECK)/.proxy-done: $(HUBCHECK)/.done
+	$(HUBCHECK)/bin/python -m pip install -q $(HUBCHECK_PROXY)
 	touch $@
 
 $(HUB_WHEELHOUSE)/.done: $(TOOLS)/.done

@@ -13,6 +13,8 @@ the root's files (the venvs' dist-info directories, labsync's markers):
         installs uv into its tool venv from the same index first).
   hub   a JupyterHub with one PAM user: apply, a login through the real HTTPS
         login form (GET for the _xsrf field and cookie, POST, 302 to the hub),
+        the user's server started and reached through the proxy (Debian 11:
+        the Python proxy from the hub venv, as it packages no Node one),
         a wrong password refused, a second plan exits 0, then state: absent.
 
 Exit status 0 when every check passed; each failed check is printed.
@@ -20,6 +22,7 @@ Exit status 0 when every check passed; each failed check is printed.
 
 import argparse
 import fcntl
+import glob
 import http.cookiejar
 import json
 import os
@@ -214,7 +217,8 @@ spec:
 
 def log_in(base, user, password):
     """The real form: GET /hub/login (the _xsrf cookie and hidden field), POST it.
-    Returns the POST's status (302 on success; redirects are not followed)."""
+    Returns the POST's status (302 on success; redirects are not followed), its
+    Location and the cookie jar."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE   # the hub's certificate is self-signed
@@ -233,31 +237,48 @@ def log_in(base, user, password):
     body = urllib.parse.urlencode({"_xsrf": match.group(1), "username": user, "password": password}).encode()
     try:
         response = opener.open(urllib.request.Request(f"{base}/hub/login", data=body), timeout=60)
-        return response.status, ""
+        return response.status, "", jar
     except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Location", "")
+        return e.code, e.headers.get("Location", ""), jar
 
 
-def hub_without_proxy_package(w):
-    """Debian 11 has no node-configurable-http-proxy (it arrived in Debian 12):
-    the hub cannot be served from the release's packages. The apply must fail
-    at ensure-proxy, naming the package, and leave no hub running."""
-    print("-- JupyterHub: this release has no node-configurable-http-proxy", flush=True)
-    password_hash = subprocess.check_output(["openssl", "passwd", "-6", HUB_PASSWORD], text=True).strip()
-    w.write("hub.yaml", hub_spec(w, 8443, password_hash))
-    status, plan = w.plan()
-    check("ensure-proxy" in [s["action"] for s in plan["steps"]], "the plan asks APT for the proxy",
-          json.dumps(summary(plan)))
-    r = w.labsync("apply", "--yes")
-    out = r.stdout + r.stderr
-    check(r.returncode != 0 and "node-configurable-http-proxy" in out,
-          "apply fails at ensure-proxy, naming node-configurable-http-proxy", out[-3000:])
-    check(not os.path.exists(w.in_root("/run/labsync/hub.pid")), "no hub was started")
-    w.remove("hub.yaml")
+def open_server(base, jar, user):
+    """Starts the user's server (GET /hub/spawn with the login cookie) and waits
+    until /user/NAME/api/status answers through the proxy: the hub added the
+    route through the proxy's REST API, and the proxy forwards to the server."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
+                                         urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/hub/spawn", timeout=120).read()
+    last = ""
+    for _ in range(90):
+        try:
+            # Redirects followed: the server's own OAuth round trip with the hub
+            # ends at /user/NAME/lab with the server's cookie in the jar.
+            lab = opener.open(f"{base}/user/{user}/lab", timeout=30)
+            lab.read()
+            if f"/user/{user}/lab" in lab.geturl():
+                status = opener.open(f"{base}/user/{user}/api/status", timeout=30)
+                body = status.read().decode()
+                if status.status == 200 and "started" in body:
+                    return True, body
+                last = f"api/status {status.status} {body[:200]}"
+            else:
+                last = f"ended at {lab.geturl()}"
+        except (OSError, urllib.error.HTTPError) as e:
+            last = str(e)
+        time.sleep(1)
+    return False, last
 
 
-def hub(w):
-    print("-- JupyterHub (PAM) login", flush=True)
+def hub(w, proxy_package):
+    """proxy_package: the release has node-configurable-http-proxy (Debian 12
+    and later). Without it (Debian 11) the hub venv gets the pure-Python proxy
+    from PyPI, started through labsync's TLS launcher."""
+    kind = "node-configurable-http-proxy from APT" if proxy_package else "the Python proxy from the hub venv"
+    print(f"-- JupyterHub (PAM) login, {kind}", flush=True)
     port = int(subprocess.check_output([sys.executable, "-c",
         "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]).strip())
     password_hash = subprocess.check_output(["openssl", "passwd", "-6", HUB_PASSWORD], text=True).strip()
@@ -266,15 +287,27 @@ def hub(w):
     actions = [s["action"] for s in plan["steps"]]
     check(status == 2 and "install-hub" in actions and "add-user" in actions, "the plan installs the hub and its user",
           json.dumps(summary(plan)))
-    check("ensure-proxy" in actions, "the plan installs the proxy with APT (node-configurable-http-proxy)",
-          json.dumps(summary(plan)))
+    apt = [p for s in plan["steps"] if s["action"] == "ensure-proxy" for p in s["packages"]]
+    install = [p for s in plan["steps"] if s["action"] == "install-hub" for p in s["packages"]]
+    if proxy_package:
+        check("node-configurable-http-proxy" in apt, "the plan installs the proxy with APT (node-configurable-http-proxy)",
+              json.dumps(summary(plan)))
+    else:
+        check("node-configurable-http-proxy" not in apt and any(p.startswith("configurable-http-proxy") for p in install),
+              "the plan puts the Python configurable-http-proxy in the hub venv, and asks APT for no Node one",
+              json.dumps(summary(plan)))
     applied = w.apply("hub")
-    check(dpkg_installed(w, "node-configurable-http-proxy"), "node-configurable-http-proxy is installed in the root")
+    if proxy_package:
+        check(dpkg_installed(w, "node-configurable-http-proxy"), "node-configurable-http-proxy is installed in the root")
+    else:
+        site = glob.glob(w.in_root("/opt/labsync/hub/lib/python3*/site-packages/configurable_http_proxy"))
+        check(bool(site) and not os.path.exists(w.in_root("/usr/bin/configurable-http-proxy")),
+              "the Python proxy is in the hub venv, and no Node proxy was installed")
     base = f"https://127.0.0.1:{port}"
-    code, location = 0, ""
+    code, location, jar = 0, "", None
     for _ in range(20 if code == 0 and "Not converged" in applied else 60):
         try:
-            code, location = log_in(base, HUB_USER, HUB_PASSWORD)
+            code, location, jar = log_in(base, HUB_USER, HUB_PASSWORD)
             break
         except (OSError, RuntimeError) as e:
             location = str(e)
@@ -282,10 +315,16 @@ def hub(w):
     check(code == 302 and "/hub/" in location, f"{HUB_USER} logs in through the HTTPS form (302 → {location})",
           f"status {code} {location}\n{hub_log(w)}")
     try:
-        bad, _ = log_in(base, HUB_USER, "wrong-password")
+        bad, _, _ = log_in(base, HUB_USER, "wrong-password")
     except (OSError, RuntimeError) as e:
         bad = str(e)
     check(bad == 403, f"a wrong password is refused ({bad})")
+    # The hub marks its cookies Secure only when the proxy tells it the client
+    # came over HTTPS (X-Forwarded-Proto).
+    secure = [c.name for c in jar or [] if c.name.startswith("jupyterhub") and c.secure]
+    check(bool(secure), f"the hub's login cookie is Secure ({secure})")
+    started, detail = open_server(base, jar or http.cookiejar.CookieJar(), HUB_USER)
+    check(started, f"{HUB_USER}'s server starts and answers through the proxy", f"{detail}\n{hub_log(w)}")
     status, plan = w.plan()
     check(status == 0, "second plan: nothing to do (exit 0)", json.dumps(summary(plan)))
     w.write("hub.yaml", hub_spec(w, port, password_hash, absent=True))
@@ -328,7 +367,7 @@ def main():
         with open("/var/lock/labsync-hub-e2e.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             started = time.monotonic()
-            hub_without_proxy_package(w) if args.no_proxy_package else hub(w)
+            hub(w, proxy_package=not args.no_proxy_package)
             print(f"   (hub: {time.monotonic() - started:.0f} s)", flush=True)
     if failures:
         print(f"{args.suite}: {len(failures)} check(s) failed: " + "; ".join(failures))

@@ -8,10 +8,13 @@
 #     a bumped pin is one install step, a dropped package one uninstall,
 #     `state: absent` removes the venv;
 #   - the same with `installer: uv` (labsync installs its uv tool venv first);
-#   - a JupyterHub with PAM users, logged into through its real HTTPS form.
+#   - a JupyterHub with PAM users, logged into through its real HTTPS form,
+#     its user's server started and reached through the proxy.
 # labsync installs what it needs with the release's own package names
 # (python3-venv, node-configurable-http-proxy): the root has only python3 and
-# openssh-server, and the test checks those steps happened.
+# openssh-server, and the test checks those steps happened. Debian 11 has no
+# node-configurable-http-proxy: there the hub runs the pure-Python proxy from
+# its venv, and the test checks that instead.
 #
 # Wheels come from a loopback HTTP server on this machine (the chroot shares its
 # network): tiny generated wheels for the lifecycle, uv, and a hub wheelhouse
@@ -128,19 +131,33 @@ ssh_root() {
   fi
 }
 
-# jupyterhub and jupyterlab for the root's Python, as binary wheels for its glibc.
+# jupyterhub and jupyterlab (and the pure-Python proxy, which a release without
+# node-configurable-http-proxy runs: the same range as HubProxy.pythonRequirement)
+# for the root's Python, as binary wheels for its glibc. pip download evaluates
+# environment markers for the Python it runs on, not for --python-version, so
+# Debian 11's Python 3.9 would miss importlib-metadata and the like: uv (from
+# the lifecycle's wheel) resolves for the target, pip downloads that list.
 hub_wheels() {
-  local pyver=$1 glibc=$2 dir=$wheels/hub-$1
-  if [ ! -e "$dir/.done" ]; then
-    echo "== hub wheelhouse for Python $pyver (manylinux_${glibc}_x86_64)" >&2
-    mkdir -p "$dir"
+  local pyver=$1 glibc=$2 full=$3 dir=$wheels/hub-$1 uv=$cache/uv/bin/uv
+  if [ ! -e "$dir/.done-resolved" ]; then
+    echo "== hub wheelhouse for Python $full (manylinux_${glibc}_x86_64)" >&2
+    rm -rf "$dir"; mkdir -p "$dir"
+    # Called from `if run_suite`, where set -e does not apply: every step checked.
+    [ -x "$uv" ] || { /usr/bin/python3 -m venv "$cache/uv" && "$cache/uv/bin/pip" install -q --no-index "$wheels"/pip/uv-*.whl; } >&2 \
+      || return 1
+    # The full version: "3.9" would mean 3.9.0, which cryptography's
+    # Requires-Python (!=3.9.0,!=3.9.1) excludes.
+    printf '%s\n' 'jupyterhub>=5,<6' jupyterlab 'configurable-http-proxy>=0.4,<0.5' \
+      | "$uv" pip compile --quiet --no-header --no-annotate --python-version "$full" \
+          --python-platform "x86_64-manylinux_$glibc" --only-binary :all: - > "$dir/requirements.txt" || return 1
     # pip takes a custom --platform literally: every manylinux tag the root's glibc runs.
     local platforms=() minor
     for ((minor = 5; minor <= ${glibc#2_}; minor++)); do platforms+=(--platform "manylinux_2_${minor}_x86_64"); done
-    "$tools_python" -m pip download -q --disable-pip-version-check --only-binary :all: \
-      --python-version "$pyver" --implementation cp "${platforms[@]}" --platform manylinux2014_x86_64 \
-      --platform manylinux2010_x86_64 --platform manylinux1_x86_64 -d "$dir" 'jupyterhub>=5,<6' jupyterlab >&2
-    touch "$dir/.done"
+    "$tools_python" -m pip download -q --disable-pip-version-check --only-binary :all: --no-deps \
+      --python-version "$full" --implementation cp "${platforms[@]}" --platform manylinux2014_x86_64 \
+      --platform manylinux2010_x86_64 --platform manylinux1_x86_64 -d "$dir" -r "$dir/requirements.txt" >&2 \
+      || return 1
+    touch "$dir/.done-resolved"
   fi
   echo "hub-$pyver"
 }
@@ -153,7 +170,9 @@ run_suite() {
   rm -rf "$run_root"; cp -a "$cache/$suite-ssh" "$run_root"
   mount -t proc proc "$run_root/proc"; mounts+=("$run_root/proc")
   for d in /dev /dev/pts /dev/shm; do mount --bind "$d" "$run_root$d"; mounts+=("$run_root$d"); done
-  mount -t tmpfs tmpfs "$run_root/run"; mounts+=("$run_root/run")
+  # 0755 as on a booted system: a tmpfs is 1777 by default, and labsync refuses
+  # to create /run/labsync under a directory others may write in.
+  mount -t tmpfs -o mode=0755 tmpfs "$run_root/run"; mounts+=("$run_root/run")
   mkdir -p "$run_root/run/sshd"
   # The root shares this machine's hostname (UTS namespace); an installed
   # system resolves its own name through /etc/hosts (the hub connects to it
@@ -163,7 +182,7 @@ run_suite() {
   local pyver glibc port
   pyver=$(python_of "$run_root")
   glibc=$(glibc_of "$run_root")
-  local hubdir; hubdir=$(hub_wheels "$pyver" "$glibc")
+  local hubdir; hubdir=$(hub_wheels "$pyver" "$glibc" "$(python_full_of "$run_root")") || { cleanup_root; return 1; }
 
   ssh-keygen -q -t ed25519 -N "" -C "labsync-distros" -f "$work/id_ed25519"
   install -m 0600 "$work/id_ed25519.pub" "$run_root/etc/ssh/labsync_authorized_keys"
@@ -190,7 +209,7 @@ EOF
   echo "== $suite: Debian $(cat "$run_root/etc/debian_version"), Python $pyver, sshd on 127.0.0.1:$port"
   local status=0 hub_flags=()
   # Debian 11 has no node-configurable-http-proxy: the scenario then checks
-  # that labsync fails at ensure-proxy, naming the package.
+  # that the hub runs the pure-Python proxy from its venv instead.
   chroot "$run_root" apt-cache show node-configurable-http-proxy > /dev/null 2>&1 || hub_flags+=(--no-proxy-package)
   /usr/bin/python3 scripts/distro-scenarios.py --labsync "$labsync" --suite "$suite" --work "$work" \
     --root "$run_root" --port "$port" --identity "$work/id_ed25519" \
@@ -205,12 +224,14 @@ EOF
 
 # The root's Python version ("3.9") and glibc ("2_31", for manylinux tags).
 python_of() { chroot "$1" python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
+python_full_of() { chroot "$1" python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'; }
 glibc_of() { chroot "$1" python3 -c 'import os; print(os.confstr("CS_GNU_LIBC_VERSION").split()[1].replace(".", "_"))'; }
 
 if [ "$prepare_only" = 1 ]; then
   for suite in "$@"; do
     ssh_root "$suite"
-    hub_wheels "$(python_of "$cache/$suite-ssh")" "$(glibc_of "$cache/$suite-ssh")" > /dev/null
+    hub_wheels "$(python_of "$cache/$suite-ssh")" "$(glibc_of "$cache/$suite-ssh")" \
+      "$(python_full_of "$cache/$suite-ssh")" > /dev/null
   done
   exit 0
 fi

@@ -23,8 +23,25 @@ import Testing
         #expect(apt.python(minor: "3.11") == "python3.11")
         #expect(apt.venv(forPython: apt.python(minor: "3.13")) == "python3.13-venv")
         #expect(apt.venv(forPython: "python3") == "python3-venv")
-        #expect(apt.configurableHTTPProxy == "node-configurable-http-proxy")
+        #expect(apt.configurableHTTPProxy == "node-configurable-http-proxy")  // no release: a current one
         #expect([apt.rBase, apt.rBuildTools, apt.rKernel, apt.rRemotes]
                 == ["r-base-core", "r-base-dev", "r-cran-irkernel", "r-cran-remotes"])
+    }
+
+    /// Debian 11 packages no configurable-http-proxy (its APT was asked by
+    /// `make test-distros`); Ubuntu before 24.04 is taken to have none.
+    @Test func configurableHTTPProxyByRelease() {
+        func proxy(_ id: String, _ version: String) -> String? {
+            AptPackageNames(os: .init(id: id, versionId: version)).configurableHTTPProxy
+        }
+        #expect(proxy("debian", "11") == nil)
+        #expect(proxy("debian", "10") == nil)
+        #expect(proxy("debian", "12") == "node-configurable-http-proxy")
+        #expect(proxy("debian", "13") == "node-configurable-http-proxy")
+        #expect(proxy("debian", "") == "node-configurable-http-proxy")   // testing/sid has no VERSION_ID
+        #expect(proxy("ubuntu", "22.04") == nil)
+        #expect(proxy("ubuntu", "24.04") == "node-configurable-http-proxy")
+        // A derivative's own numbering says nothing about Debian's releases.
+        #expect(proxy("raspbian", "11") == "node-configurable-http-proxy")
     }
 }

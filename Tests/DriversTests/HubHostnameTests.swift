@@ -43,7 +43,7 @@ import Testing
     /// The rendered config with labsync's host paths moved into `directory`
     /// (the secrets it reads at load time live there), so the test touches
     /// nothing of a real hub on this machine.
-    static func configInDirectory(_ hub: JupyterHubSpec, _ directory: String) throws -> String {
+    static func configInDirectory(_ hub: JupyterHubSpec, _ directory: String, proxy: HubProxy = .node) throws -> String {
         for sub in ["secrets", "state"] {
             try FileManager.default.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true)
         }
@@ -52,7 +52,7 @@ import Testing
                                                                        atomically: true, encoding: .utf8)
             chmod(directory + "/secrets/" + name, 0o600)
         }
-        return HubConfig.render(hub)
+        return HubConfig.render(hub, proxy: proxy)
             .replacing(HubLayout.secrets, with: directory + "/secrets")
             .replacing(HubLayout.state, with: directory + "/state")
     }
@@ -65,6 +65,21 @@ import Testing
             c.JupyterHub.hub_bind_url = "http://127.0.0.1:\(hubPort)"
             c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:\(apiPort)"
             """)
+    }
+
+    /// The hub's log once it says it runs, or that its proxy failed, or the hub
+    /// exited, or after 180 s.
+    static func waitForHub(_ hub: BackgroundProcess, log: String) async throws -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(180)
+        while Date() < deadline {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if text.contains("JupyterHub is now running") || text.contains("Failed to start proxy") || !hub.isRunning {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        return text
     }
 
     /// Pure: the config carries the connect-at-loopback patch before anything
@@ -115,15 +130,7 @@ import Testing
                                    Self.jupyterhub, "-f", directory + "/jupyterhub_config.py"],
                                   env: ["NODE_PATH": HubLayout.nodePath], stdoutPath: log, stderrPath: log, cwd: directory)
         defer { hub.stop() }
-        var text = ""
-        let deadline = Date().addingTimeInterval(180)
-        while Date() < deadline {
-            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if text.contains("JupyterHub is now running") || text.contains("Failed to start proxy") || !hub.isRunning {
-                break
-            }
-            try await Task.sleep(for: .milliseconds(500))
-        }
+        let text = try await Self.waitForHub(hub, log: log)
         #expect(text.contains("JupyterHub is now running"), "\(text.suffix(3000))")
         #expect(!text.contains("Failed to start proxy"))
         let login = try await Spawn.runAsync(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",

@@ -48,6 +48,33 @@ import Testing
         #expect(testCase.plan(observations: world).isEmpty)
     }
 
+    /// Debian 11 packages no configurable-http-proxy: the hub venv gets the
+    /// PyPI one (same pip call) and the config starts it through labsync's
+    /// launcher; APT is asked only for what the release has.
+    @Test func debian11RunsThePythonProxyFromTheHubVenv() throws {
+        let testCase = try PlannerCase.load("hub-fresh")
+        var world = testCase.observations
+        world["vm"]!.os = .init(id: "debian", versionId: "11", prettyName: "Debian GNU/Linux 11 (bullseye)")
+        let plan = testCase.plan(observations: world)
+        // This host has python3-venv and openssl: nothing is left for APT.
+        #expect(!plan.work.contains { $0.action == .ensureProxy }, "\(plan.work.map(\.action.name))")
+        let install = try #require(plan.steps.first { $0.action == .installHub })
+        #expect(install.packages.contains(HubProxy.pythonRequirement), "\(install.packages)")
+        let configure = try #require(plan.work.first { $0.action == .configureHub })
+        let config = String(decoding: configure.commands.last?.stdin ?? [], as: UTF8.self)
+        #expect(config.contains("c.ConfigurableHTTPProxy.command = [\"/opt/labsync/hub/bin/python\", \"-c\", \"# labsync's launcher"))
+        #expect(!config.contains("/usr/bin/configurable-http-proxy"))
+        converge(testCase, &world)
+        #expect(testCase.plan(observations: world).isEmpty)
+
+        // The same hub on Debian 12: the Node proxy from APT, and no PyPI proxy.
+        var bookworm = testCase.observations
+        bookworm["vm"]!.os = .init(id: "debian", versionId: "12")
+        let plan12 = testCase.plan(observations: bookworm)
+        #expect(plan12.steps.first { $0.action == .ensureProxy }?.packages.contains("node-configurable-http-proxy") == true)
+        #expect(plan12.steps.first { $0.action == .installHub }?.packages.contains(HubProxy.pythonRequirement) == false)
+    }
+
     @Test func removedUserAndAdminFollowTheSpec() throws {
         var testCase = try PlannerCase.load("hub-fresh")
         var world = testCase.observations

@@ -15,7 +15,7 @@ func applyHubStep(_ step: PlannedStep, to host: inout HostObservation) {
     func args(_ i: Int) -> [String] { Array(step.commands[i].arguments.dropFirst(3)) }  // after -c SCRIPT NAME
     switch step.action {
     case .ensureProxy:
-        hub.proxy = true
+        if step.packages.contains("node-configurable-http-proxy") { hub.proxy = true }
         if step.packages.contains("openssl") { hub.openssl = true }
         // apt's python3-venv is seen by every driver that looks at python3.
         hub.python3Venv = true
@@ -30,7 +30,8 @@ func applyHubStep(_ step: PlannedStep, to host: inout HostObservation) {
         for text in step.packages {
             let r = try! Requirement(parsing: text)
             let version = ["jupyterhub": "5.5.4", "jupyterlab": "4.6.6", "oauthenticator": "17.4.0",
-                           "jupyterhub-idle-culler": "2.0.0"][r.normalizedName] ?? "1.0"
+                           "jupyterhub-idle-culler": "2.0.0",
+                           "configurable-http-proxy": "0.4.0"][r.normalizedName] ?? "1.0"
             hub.distributions.removeAll { $0.name == r.normalizedName }
             hub.distributions.append(Distribution(name: r.normalizedName, version: version))
         }

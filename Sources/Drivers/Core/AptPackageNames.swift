@@ -14,6 +14,10 @@
 //     before planning, so a missing minor is a plan error, not a failed apt.
 //   - node-configurable-http-proxy and the r-cran-* packages are in Ubuntu's
 //     universe component, which cloud images enable but minimal installs may not.
+//   - node-configurable-http-proxy first shipped in Debian 12 (bookworm). Debian
+//     11 has none (`make test-distros` checks its APT), and Ubuntu before 24.04
+//     is taken to have none either (untested, so the safe side): there the hub
+//     runs the pure-Python proxy from PyPI instead (see HubProxy).
 // A family that needs another name gets its own case in the switches below,
 // not a condition inside a driver.
 
@@ -24,13 +28,20 @@ public struct AptPackageNames: Sendable, Hashable {
     }
 
     public let family: Family
+    /// os-release `VERSION_ID` ("11", "24.04"); empty when unknown (Debian
+    /// testing, an old recording), which reads as a current release.
+    public let release: String
 
-    public init(family: Family) { self.family = family }
+    public init(family: Family, release: String = "") {
+        self.family = family
+        self.release = release
+    }
 
     /// From the observed os-release `ID`; Debian's names for anything not Ubuntu
     /// (Debian derivatives and unknown hosts use Debian's packaging).
     public init(os: HostObservation.OperatingSystem) {
         family = os.id == "ubuntu" ? .ubuntu : .debian
+        release = os.id == "ubuntu" || os.id == "debian" ? os.versionId : ""
     }
 
     /// The interpreter: `python3` (the release's default) or `python3.X`.
@@ -55,11 +66,20 @@ public struct AptPackageNames: Sendable, Hashable {
         }
     }
 
-    /// JupyterHub's proxy (/usr/bin/configurable-http-proxy). Ubuntu: universe.
-    public var configurableHTTPProxy: String {
+    /// JupyterHub's proxy (/usr/bin/configurable-http-proxy), or nil where the
+    /// release has no package for it: Debian before 12, Ubuntu before 24.04.
+    /// Ubuntu: universe.
+    public var configurableHTTPProxy: String? {
         switch family {
-        case .debian, .ubuntu: "node-configurable-http-proxy"
+        case .debian: releaseBefore(12) ? nil : "node-configurable-http-proxy"
+        case .ubuntu: releaseBefore(24.04) ? nil : "node-configurable-http-proxy"
         }
+    }
+
+    /// The release is known and older than `version` (VERSION_ID as a number:
+    /// "11", "22.04"). Unknown releases are taken as current.
+    private func releaseBefore(_ version: Double) -> Bool {
+        Double(release).map { $0 < version } ?? false
     }
 
     /// R itself, its build tools, the kernel and `remotes` (for pinned

@@ -76,7 +76,7 @@ public enum HubConfig {
     /// the object id, which never changes (a display name or UPN can).
     public static let defaultAzureUsernameClaim = "oid"
 
-    public static func render(_ hub: JupyterHubSpec) -> String {
+    public static func render(_ hub: JupyterHubSpec, proxy: HubProxy = .node) -> String {
         var lines: [String] = []
         func set(_ name: String, _ value: PythonLiteral) { lines.append("c.\(name) = \(value.rendered)") }
         func comment(_ text: String) { lines.append("# " + text) }
@@ -112,7 +112,11 @@ public enum HubConfig {
         set("JupyterHub.pid_file", .string(HubLayout.state + "/jupyterhub.pid"))
         comment("Restarting the hub (a config change) must not stop students' servers.")
         set("JupyterHub.cleanup_servers", .bool(false))
-        set("ConfigurableHTTPProxy.command", .list([.string(HubLayout.proxy)]))
+        if proxy == .python {
+            comment("This release packages no configurable-http-proxy: the pure-Python one from the hub")
+            comment("venv, through labsync's launcher, which adds the TLS it lacks.")
+        }
+        set("ConfigurableHTTPProxy.command", .list(proxy.command.map(PythonLiteral.string)))
         set("ConfigurableHTTPProxy.pid_file", .string(HubLayout.state + "/proxy.pid"))
         lines.append("c.ConfigurableHTTPProxy.auth_token = _labsync_secret(\"proxy_auth_token\")")
         blank()

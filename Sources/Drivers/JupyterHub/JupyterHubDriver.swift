@@ -3,7 +3,9 @@
 // Decisions, in the order `diff` makes them:
 //  1. state: absent → `remove-hub` when anything of labsync's hub is on the host.
 //  2. `ensure-proxy` (host-wide, apt) when /usr/bin/configurable-http-proxy is
-//     missing (and python3-venv when the hub venv cannot be created).
+//     missing (and python3-venv when the hub venv cannot be created). Where
+//     the release packages no proxy (Debian 11), the hub venv gets the PyPI
+//     one instead (HubProxy).
 //  3. `install-hub`: the hub venv, created if missing, with every requirement
 //     that is missing or unsatisfied (jupyterhub `version`, jupyterlab, the
 //     authenticator, the culler, extraPackages) — one pip install. Runs in
@@ -79,8 +81,9 @@ public struct JupyterHubDriver: Driver {
     }
 
     /// The requirements of the hub venv, in a fixed order.
-    public static func requirements(_ hub: JupyterHubSpec) -> [String] {
+    public static func requirements(_ hub: JupyterHubSpec, proxy: HubProxy = .node) -> [String] {
         var list = ["jupyterhub" + hub.version.description, "jupyterlab"]
+        if proxy == .python { list.append(HubProxy.pythonRequirement) }
         if hub.authentication.type != .pam { list.append("oauthenticator>=16") }
         if hub.idleCulling != nil { list.append("jupyterhub-idle-culler") }
         return list + hub.extraPackages.map(\.value.description)
@@ -189,17 +192,21 @@ private struct HubPlanner {
         // 2. host packages
         var apt: [String] = []
         let names = AptPackageNames(os: facts.os)
-        if !hubObserved.proxy { apt.append(names.configurableHTTPProxy) }
+        let proxy = HubProxy(apt: names)
+        if let package = names.configurableHTTPProxy, !hubObserved.proxy { apt.append(package) }
         if hub.https?.selfSigned == true && !hubObserved.openssl { apt.append(names.openssl) }
         let python3Venv = hubObserved.python3Venv
         if !hubObserved.installed && !python3Venv { apt.append(names.venv(forPython: names.python(minor: nil))) }
         if !apt.isEmpty {
+            // The proxy must start under this node (see checkProxy); the PyPI
+            // one is checked by the hub's restart, once install-hub put it there.
+            let check = apt.contains(names.configurableHTTPProxy ?? "") ? [sh(HubScripts.checkProxy, "labsync-check-proxy", [])] : []
             add(.ensureProxy, packages: apt.sorted(), reason: "JupyterHub/\(hub.name) needs \(apt.sorted().joined(separator: ", "))",
-                commands: [aptInstall(apt.sorted()), sh(HubScripts.checkProxy, "labsync-check-proxy", [])])
+                commands: [aptInstall(apt.sorted())] + check)
         }
 
         // 3. hub venv
-        let wanted = JupyterHubDriver.requirements(hub)
+        let wanted = JupyterHubDriver.requirements(hub, proxy: proxy)
         if planInstall(wanted) { changed.append("packages") }
 
         // 4. accounts: PAM users log in with them; OAuth users need one too,
@@ -228,7 +235,7 @@ private struct HubPlanner {
         }
 
         // 7. configuration
-        let config = HubConfig.render(hub)
+        let config = HubConfig.render(hub, proxy: proxy)
         let sha = sha256Hex(Array(config.utf8))
         var configReasons: [String] = []
         if hubObserved.configSHA256 == nil { configReasons.append("no config at \(HubLayout.config)") }
