@@ -147,9 +147,11 @@ hub_wheels() {
       || return 1
     # The full version: "3.9" would mean 3.9.0, which cryptography's
     # Requires-Python (!=3.9.0,!=3.9.1) excludes.
+    # uv names manylinux targets up to 2_40 (0.13.9); a newer glibc runs those wheels too.
+    local target=${glibc#2_}; [ "$target" -le 40 ] || target=40
     printf '%s\n' 'jupyterhub>=5,<6' jupyterlab 'configurable-http-proxy>=0.4,<0.5' \
       | "$uv" pip compile --quiet --no-header --no-annotate --python-version "$full" \
-          --python-platform "x86_64-manylinux_$glibc" --only-binary :all: - > "$dir/requirements.txt" || return 1
+          --python-platform "x86_64-manylinux_2_$target" --only-binary :all: - > "$dir/requirements.txt" || return 1
     # pip takes a custom --platform literally: every manylinux tag the root's glibc runs.
     local platforms=() minor
     for ((minor = 5; minor <= ${glibc#2_}; minor++)); do platforms+=(--platform "manylinux_2_${minor}_x86_64"); done
