@@ -39,10 +39,45 @@ import Glibc
     }
 
     /// `labsync_safe_dir ARGS…` under /bin/sh: status and stderr.
+    ///
+    /// Every call also asks the plan-time verdict (`path_problem` of the observe
+    /// script, observe_main.py) first, on the same tree, and holds the two to
+    /// one rule: where the shell refuses a path for what exists on it, the
+    /// observation names the same culprit in the same words; where the shell
+    /// passes, so does it. What is missing the observation leaves to the shell
+    /// (a step before may create it), so a refusal of a missing component is
+    /// the shell's alone.
     static func check(_ arguments: [String]) throws -> (status: Int32, message: String) {
+        let observed = try planTimeProblem(arguments)
         let script = CoreScripts.safeDirectory + "\nlabsync_safe_dir \"$@\""
         let result = try Spawn.run(["/bin/sh", "-c", script, "labsync-test"] + arguments)
-        return (result.status, result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+        let message = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        if result.status == 0 {
+            #expect(observed == nil, "the shell passes \(arguments), the observation says: \(observed ?? "")")
+        } else if message.contains("does not exist") || message.contains("cannot create")
+                    || arguments.contains("-c") && observed == nil {
+            // Missing at plan time (or made by -c and then found wrong): the shell's to judge.
+        } else {
+            #expect("labsync: " + (observed ?? "(passes)") == message, "\(arguments)")
+        }
+        return (result.status, message)
+    }
+
+    /// The observation's verdict on the path of `labsync_safe_dir ARGS…` (-c does
+    /// not change it; -o does), nil when it passes.
+    static func planTimeProblem(_ arguments: [String]) throws -> String? {
+        let probe = """
+            import sys
+            namespace = {"__name__": "labsync_observe_test"}
+            exec(sys.stdin.read(), namespace)
+            print(namespace["path_problem"](sys.argv[1], sys.argv[2] == "1") or "")
+            """
+        let path = arguments.last ?? ""
+        let result = try Spawn.run(["python3", "-c", probe, path, arguments.contains("-o") ? "1" : "0"],
+                                   stdin: Array(ObserveScript.main.utf8))
+        #expect(result.status == 0, "\(result.stderrText)")
+        let text = result.stdoutText.trimmingCharacters(in: .newlines)
+        return text.isEmpty ? nil : text
     }
 
     static let nobody: uid_t = 65534

@@ -1,8 +1,10 @@
 // Issue 11 #1: whoever controls one directory on the way to an environment
-// must not be able to steer labsync. The real binary applies over the loopback
-// sshd to roots that run through a symbolic link, a group-writable directory
-// and a directory owned by `nobody`: each is refused on the host, naming the
-// path and the culprit, and nothing is created where they lead.
+// must not be able to steer labsync. The real binary plans and applies over the
+// loopback sshd to roots that run through a symbolic link, a group-writable
+// directory and a directory owned by `nobody`: the observation finds each, so
+// `plan` already refuses it, naming the path and the culprit, and nothing is
+// created where they lead. (The apply script checks again before each step,
+// for a host that changes after the plan: HostScriptRunTests.)
 
 import Foundation
 import LabsyncTestSupport
@@ -33,15 +35,24 @@ extension PipScenarios {
                                       environment("foreign", root: w.directory + "/n/envs"),
                                       w.environment("good", packages: ["gamma"])].joined(separator: "---\n"))
 
+            let culprits = [("x", "\(w.directory)/x is a symbolic link", "linked"),
+                            ("g", "\(w.directory)/g is writable by group (mode 775)", "shared"),
+                            ("n", "\(w.directory)/n is owned by nobody (uid 65534), not root", "foreign")]
+            let plan = try await w.labsync("plan", [])
+            #expect(plan.status == 1, "errors in the plan: \(plan.stdoutText)\n\(plan.stderrText)")
+            for (directory, culprit, name) in culprits {
+                #expect(plan.stdoutText.contains("PythonEnvironment/\(name): unsafe path \(w.directory)/\(directory)/envs: \(culprit)"),
+                        "\(plan.stdoutText)")
+            }
+            #expect(plan.stdoutText.contains("create-env PythonEnvironment/good"), "the host's other environment is planned")
+
             let result = try await w.labsync("apply", ["--yes"])
             #expect(result.status == 1, "\(result.stdoutText)\n\(result.stderrText)")
-            let err = result.stderrText
-            for (name, culprit) in [("linked", "\(w.directory)/x is a symbolic link"),
-                                    ("shared", "\(w.directory)/g is writable by group (mode 775)"),
-                                    ("foreign", "\(w.directory)/n is owned by nobody (uid 65534), not root")] {
-                #expect(err.contains("failed: loopback: create-env PythonEnvironment/\(name)"), "\(err)")
-                let root = w.directory + "/" + (name == "linked" ? "x" : name == "shared" ? "g" : "n") + "/envs"
-                #expect(err.contains("labsync: unsafe path \(root): \(culprit)"), "\(err)")
+            let output = result.stdoutText + result.stderrText
+            for (directory, culprit, name) in culprits {
+                #expect(output.contains("PythonEnvironment/\(name): unsafe path \(w.directory)/\(directory)/envs: \(culprit)"),
+                        "\(output)")
+                #expect(!output.contains("create-env PythonEnvironment/\(name)"), "never run: \(output)")
             }
             #expect(try fm.contentsOfDirectory(atPath: target).isEmpty, "nothing created through the link")
             #expect(!fm.fileExists(atPath: w.directory + "/g/envs"))
@@ -88,8 +99,9 @@ extension PipScenarios {
             try w.write("app.yaml", w.environment("app", packages: ["gamma", "delta", "beta"], extra: ["owner: \(SSHServer.user)"]))
             let result = try await w.labsync("apply", ["--yes"])
             #expect(result.status == 1)
-            #expect(result.stderrText.contains("labsync: unsafe path \(w.path(of: "app")): \(w.path(of: "app")) is a symbolic link"),
-                    "\(result.stderrText)")
+            #expect((result.stdoutText + result.stderrText)
+                        .contains("unsafe path \(w.path(of: "app")): \(w.path(of: "app")) is a symbolic link"),
+                    "\(result.stdoutText)\(result.stderrText)")
             #expect(try !Self.installed(in: elsewhere).contains("beta"), "nothing installed through the link")
         }
 

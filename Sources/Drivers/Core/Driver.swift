@@ -36,6 +36,12 @@ public protocol Driver: Sendable {
     var observeFragment: String { get }
     /// What the fragment should look at on this host; nil: not run there.
     func observationRequest(_ context: HostContext) -> JSONValue?
+    /// The `checkedPaths` its steps on this host may carry, known from the
+    /// specs alone. The observation judges them by the apply script's rules,
+    /// so a step whose path the host would refuse becomes a plan error, shown
+    /// by `plan` before anything runs (the apply script still checks again:
+    /// the host may change in between). A path not listed is judged at apply only.
+    func pathsToCheck(_ context: HostContext) -> [CheckedPath]
 
     /// "Kind/name" of every resource of its kinds on this host, present or
     /// absent: what `status` lists and what is reported when the host cannot
@@ -60,6 +66,7 @@ public protocol Driver: Sendable {
 }
 
 extension Driver {
+    public func pathsToCheck(_ context: HostContext) -> [CheckedPath] { [] }
     public func kernelRequests(_ context: HostContext) -> [KernelRequest] { [] }
     public func kernels(for requests: [KernelRequest], _ context: HostContext) -> [KernelOffer] { [] }
     public func statusEntries(_ observed: Observed) -> [StatusEntry] { [] }

@@ -48,10 +48,15 @@ public struct HostObservation: Sendable, Hashable, Codable {
     /// script compares it once it holds the lock: a plan made before another run
     /// changed the host is stale (issue 11 #7).
     public var generation: String?
+    /// The requested paths (`ObservationRequest.paths`) the apply script would
+    /// refuse as the host stands, with the reason it would give.
+    public var unsafePaths: [CheckedPath: String]
 
     public init(os: OperatingSystem, systemd: Bool = false, drivers: [String: JSONValue] = [:],
-                driverErrors: [String: String] = [:], generation: String? = nil) {
+                driverErrors: [String: String] = [:], generation: String? = nil,
+                unsafePaths: [CheckedPath: String] = [:]) {
         self.generation = generation
+        self.unsafePaths = unsafePaths
         self.os = os
         self.systemd = systemd
         self.drivers = drivers
@@ -60,7 +65,15 @@ public struct HostObservation: Sendable, Hashable, Codable {
 
     public var facts: Facts { Facts(os: os, systemd: systemd) }
 
-    enum CodingKeys: String, CodingKey { case os, systemd, drivers, driverErrors, generation }
+    enum CodingKeys: String, CodingKey { case os, systemd, drivers, driverErrors, generation, unsafePaths }
+
+    /// One entry of `unsafePaths` as the observe script prints it.
+    struct UnsafePath: Codable {
+        var path: String
+        var create: Bool
+        var owned: Bool
+        var problem: String
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -69,6 +82,9 @@ public struct HostObservation: Sendable, Hashable, Codable {
         drivers = try c.decodeIfPresent([String: JSONValue].self, forKey: .drivers) ?? [:]
         driverErrors = try c.decodeIfPresent([String: String].self, forKey: .driverErrors) ?? [:]
         generation = try c.decodeIfPresent(String.self, forKey: .generation)
+        let unsafe = try c.decodeIfPresent([UnsafePath].self, forKey: .unsafePaths) ?? []
+        unsafePaths = Dictionary(unsafe.map { (CheckedPath($0.path, create: $0.create, ownedLeaf: $0.owned), $0.problem) },
+                                 uniquingKeysWith: { a, _ in a })
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -78,6 +94,11 @@ public struct HostObservation: Sendable, Hashable, Codable {
         try c.encode(drivers, forKey: .drivers)
         if !driverErrors.isEmpty { try c.encode(driverErrors, forKey: .driverErrors) }
         try c.encodeIfPresent(generation, forKey: .generation)
+        if !unsafePaths.isEmpty {
+            try c.encode(unsafePaths.sorted { $0.key.path < $1.key.path }.map {
+                UnsafePath(path: $0.key.path, create: $0.key.create, owned: $0.key.ownedLeaf, problem: $0.value)
+            }, forKey: .unsafePaths)
+        }
     }
 
     /// A driver's part decoded into its type; nil when absent.

@@ -11,14 +11,26 @@ public struct ObservationRequest: Sendable, Hashable {
     public var drivers: [String: JSONValue]
     /// Each requested driver's fragment source, by driver name.
     public var fragments: [String: String]
+    /// Directories judged by the apply script's path rules (`Driver.pathsToCheck`).
+    public var paths: [CheckedPath]
 
-    public init(drivers: [String: JSONValue] = [:], fragments: [String: String] = [:]) {
+    public init(drivers: [String: JSONValue] = [:], fragments: [String: String] = [:], paths: [CheckedPath] = []) {
         self.drivers = drivers
         self.fragments = fragments
+        self.paths = paths
     }
 
-    /// The request argument: `{"drivers": {...}}`, compact with sorted keys.
-    public var json: String { JSONValue.object(["drivers": .object(drivers)]).jsonText }
+    /// The request argument: `{"drivers": {...}, "paths": [...]}`, compact with
+    /// sorted keys; `paths` only when there are any.
+    public var json: String {
+        var object: [String: JSONValue] = ["drivers": .object(drivers)]
+        if !paths.isEmpty {
+            object["paths"] = .array(paths.map {
+                .object(["path": .string($0.path), "create": .bool($0.create), "owned": .bool($0.ownedLeaf)])
+            })
+        }
+        return JSONValue.object(object).jsonText
+    }
 
     /// The whole Python program: the helpers and the requested fragments as
     /// string literals, then the main script that runs them.

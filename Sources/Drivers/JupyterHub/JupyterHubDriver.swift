@@ -49,6 +49,12 @@ public struct JupyterHubDriver: Driver {
         Self.hub(context).map { ["\(Self.kind)/\($0.name)"] } ?? []
     }
 
+    /// The hub's fixed directories, as every hub step but ensure-proxy checks
+    /// them (judged at plan time too: Driver.pathsToCheck).
+    public func pathsToCheck(_ context: HostContext) -> [CheckedPath] {
+        Self.hub(context) == nil ? [] : HubLayout.checkedDirectories.map { CheckedPath($0) }
+    }
+
     public func observationRequest(_ context: HostContext) -> JSONValue? {
         guard let hub = Self.hub(context) else { return nil }
         return JSONValue(encoding: Self.observationRequest(for: hub))

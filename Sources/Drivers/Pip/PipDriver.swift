@@ -508,17 +508,39 @@ private struct HostPlanner {
                     environmentPath: env.path, checkedPaths: checkedPaths(env, action))
     }
 
+    func checkedPaths(_ env: PythonEnvironmentSpec, _ action: StepKind) -> [CheckedPath] {
+        PipDriver.checkedPaths(env, action)
+    }
+}
+
+extension PipDriver {
     /// What the host must vouch for before the step writes (issue 11 #1): the
     /// venv, and for a step that makes it, the root above it, created root-owned.
     /// Under `owner` the venv is that user's (chown -R): it need only be a real
     /// directory, and the root above it stays root's. A removal checks the venv
     /// the same way, whoever owns it: what matters is where `rm -rf` lands.
-    func checkedPaths(_ env: PythonEnvironmentSpec, _ action: StepKind) -> [CheckedPath] {
+    static func checkedPaths(_ env: PythonEnvironmentSpec, _ action: StepKind) -> [CheckedPath] {
         let creates = action == .createEnv || action == .recreateEnv
         let venv = CheckedPath(env.path, ownedLeaf: env.owner != nil || action == .removeEnv)
         return creates ? [CheckedPath(env.root, create: true), venv] : [venv]
     }
 
+    /// The paths the steps below check, from the specs alone (judged at plan
+    /// time too: Driver.pathsToCheck): each environment's as its create or
+    /// remove step checks them, and uv's tool venv when an environment uses uv.
+    public func pathsToCheck(_ context: HostContext) -> [CheckedPath] {
+        let environments = Self.environments(context)
+        var paths = environments.flatMap { Self.checkedPaths($0, $0.state == .absent ? .removeEnv : .createEnv) }
+        if environments.contains(where: { $0.state == .present && $0.installer == .uv }) {
+            paths += Self.uvToolPaths
+        }
+        return paths
+    }
+
+    static let uvToolPaths = [CheckedPath("/opt/labsync/tools", create: true), CheckedPath(uvToolVenv)]
+}
+
+extension HostPlanner {
     func createCommands(_ env: PythonEnvironmentSpec, _ python: ChosenPython) -> [RemoteCommand] {
         var commands = [RemoteCommand("mkdir", ["-p", "--", env.root], become: become)]
         switch env.installer {
@@ -629,7 +651,7 @@ private struct HostPlanner {
                                   ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
                                       + indexArguments(host.index) + [PipDriver.uvRequirement], become: become),
                 ],
-                checkedPaths: [CheckedPath("/opt/labsync/tools", create: true), CheckedPath(venv)]))
+                checkedPaths: PipDriver.uvToolPaths))
         }
         // What each environment's steps need (issue 11 #16): a failed ensure-uv
         // must not skip a pip environment, nor a failed ensure-python an

@@ -68,6 +68,19 @@ public struct RDriver: Driver {
         RemoteCommand("/bin/sh", ["-c", Scripts.removeLibrary, "labsync-remove-library", path], become: become)
     }
 
+    static func checkedPath(_ env: REnvironmentSpec, _ action: StepKind) -> CheckedPath {
+        CheckedPath(env.path, create: action == .createLibrary, ownedLeaf: action == .removeLibrary)
+    }
+
+    /// Each library's path as its create, change or remove steps check it
+    /// (judged at plan time too: Driver.pathsToCheck).
+    public func pathsToCheck(_ context: HostContext) -> [CheckedPath] {
+        Self.libraries(context).flatMap { env in
+            env.state == .absent ? [Self.checkedPath(env, .removeLibrary)]
+                : [Self.checkedPath(env, .createLibrary), Self.checkedPath(env, .rInstall)]
+        }
+    }
+
     public static func observationRequest(for libraries: [REnvironmentSpec]) -> RObservationRequest {
         RObservationRequest(roots: Set([REnvironmentSpec.defaultRoot] + libraries.map(\.root)).sorted())
     }
@@ -339,8 +352,7 @@ private struct RHostPlanner {
                     environmentPath: env.path,
                     // Resolved on the host first (issue 11 #1); create-library makes the
                     // missing directories itself, each checked once made.
-                    checkedPaths: [CheckedPath(env.path, create: action == .createLibrary,
-                                               ownedLeaf: action == .removeLibrary)])
+                    checkedPaths: [RDriver.checkedPath(env, action)])
     }
 
     mutating func finish() -> DriverResult {

@@ -27,6 +27,65 @@ def generation():
         return ""
 
 
+def path_problem(path, owned):
+    """The apply script's verdict on PATH as the host stands (labsync_safe_dir in
+    safe_dir.sh, whose comment gives the rules and why): None when nothing on it
+    is refused yet, else the reason the script would give. A missing component
+    ends the check: steps before the one that checks PATH may create it, so only
+    the apply script judges what is missing. SafeDirectoryScriptTests runs both
+    on the same directory trees."""
+    import os
+    import pwd
+    import stat
+
+    if not path.startswith("/"):
+        return "unsafe path '%s': not an absolute path" % path
+    if path != "/" and ("//" in path + "/" or "/./" in path + "/" or "/../" in path + "/"):
+        return "unsafe path %s: not a normalized path" % path
+    me = os.geteuid()
+    components = ["/"]
+    for part in path.strip("/").split("/") if path != "/" else []:
+        components.append(components[-1].rstrip("/") + "/" + part)
+    for index, directory in enumerate(components):
+        below = len(components) - 1 - index
+        try:
+            info = os.lstat(directory)
+        except OSError:
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            return "unsafe path %s: %s is a symbolic link" % (path, directory)
+        if not stat.S_ISDIR(info.st_mode):
+            # As `stat -c %F` names it in the C locale.
+            kind = ("regular empty file" if info.st_size == 0 else "regular file") if stat.S_ISREG(info.st_mode) \
+                else "fifo" if stat.S_ISFIFO(info.st_mode) else "socket" if stat.S_ISSOCK(info.st_mode) \
+                else "character special file" if stat.S_ISCHR(info.st_mode) else "block special file"
+            return "unsafe path %s: %s is not a directory (%s)" % (path, directory, kind)
+        if below == 0 and owned:
+            continue
+        if info.st_uid not in (0, me):
+            try:
+                who = "%s (uid %d)" % (pwd.getpwuid(info.st_uid).pw_name, info.st_uid)
+            except KeyError:
+                who = "uid %d" % info.st_uid
+            return "unsafe path %s: %s is owned by %s, not root" % (path, directory, who)
+        writable = info.st_mode & 0o022
+        # A root-owned sticky directory may be on the way, never the path itself.
+        if writable and not (info.st_mode & stat.S_ISVTX and info.st_uid == 0 and below != 0):
+            who = {0o022: "group and others", 0o020: "group"}.get(writable, "others")
+            return "unsafe path %s: %s is writable by %s (mode %o)" % (path, directory, who,
+                                                                    stat.S_IMODE(info.st_mode))
+    return None
+
+
+def unsafe_paths(requested):
+    found = []
+    for item in requested:
+        problem = path_problem(item["path"], item.get("owned", False))
+        if problem:
+            found.append(dict(item, problem=problem))
+    return found
+
+
 def main():
     request = json.loads(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else {}
     lib = {"__name__": "labsync_observe_lib"}
@@ -48,8 +107,14 @@ def main():
             errors[name] = traceback.format_exc(limit=3).strip()
     if errors:
         result["driverErrors"] = errors
+    unsafe = unsafe_paths(request.get("paths", []))
+    if unsafe:
+        result["unsafePaths"] = unsafe
     result["generation"] = generation()
     sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
 
 
-main()
+# Run as the program python3 reads on stdin; a test may exec this text under
+# another name to call path_problem alone.
+if __name__ == "__main__":
+    main()
