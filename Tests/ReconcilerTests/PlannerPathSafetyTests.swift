@@ -60,6 +60,23 @@ import Testing
         #expect(plan.work.contains { $0.action.name == "ensure-python" })
     }
 
+    /// A step that does not say what it needs (a plug-in's) waits for every
+    /// host-wide step, so a refused one refuses it too; one that needs nothing
+    /// refused stays.
+    @Test func undeclaredNeedsAreRefusedWithAnyHostWideStep() {
+        let unsafe = CheckedPath("/opt/x")
+        let steps = DriverResult(steps: [
+            PlannedStep(host: "h", resource: "Host/h", action: .ensurePython, reason: "r", needs: []),
+            PlannedStep(host: "h", resource: "Host/h", action: .ensureUV, reason: "r", needs: [], checkedPaths: [unsafe]),
+            PlannedStep(host: "h", resource: "X/a", action: .install, reason: "r"),
+            PlannedStep(host: "h", resource: "X/b", action: .install, reason: "r", needs: ["ensure-python"]),
+        ])
+        let out = refusingUnsafePaths(steps, host: "h", unsafe: [unsafe: "unsafe path /opt/x: /opt is a symbolic link"])
+        #expect(out.steps.map(\.resource) == ["Host/h", "X/b"])
+        #expect(out.errors.map(\.resource) == ["Host/h", "X/a"])
+        #expect(out.errors.last?.message.hasPrefix("it needs ensure-uv, which is refused: unsafe path /opt/x") == true)
+    }
+
     /// The request carries the paths only when a driver names some, so an
     /// observation request without them reads as before.
     @Test func theRequestNamesThePathsAndHowTheyAreChecked() throws {

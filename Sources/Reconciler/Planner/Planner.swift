@@ -61,11 +61,13 @@ func refusingUnsafePaths(_ result: DriverResult, host: String, unsafe: [CheckedP
         if let why = step.checkedPaths.lazy.compactMap({ unsafe[$0] }).first { refused[key(step)] = (step.resource, why) }
     }
     guard !refused.isEmpty else { return result }
+    // A step that does not say what it needs waits for every host-wide step.
+    let hostWide = result.steps.filter(\.action.isHostWide).map(\.action.name)
     var grew = true
     while grew {
         grew = false
         for step in result.steps where refused[key(step)] == nil {
-            if let kind = step.needs?.first(where: { refused[$0] != nil && $0 != key(step) }) {
+            if let kind = (step.needs ?? hostWide).first(where: { refused[$0] != nil && $0 != key(step) }) {
                 refused[key(step)] = (step.resource, "it needs \(kind), which is refused: \(refused[kind]!.why)")
                 grew = true
             }
