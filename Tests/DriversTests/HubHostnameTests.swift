@@ -19,7 +19,12 @@ import Testing
     static var jupyterhub: String { root + "/.tools/hubcheck/bin/jupyterhub" }
     static var python: String { root + "/.tools/hubcheck/bin/python" }
 
-    static func hub(port: Int, extraConfig: String) throws -> JupyterHubSpec {
+    /// A PAM hub on `port`, over HTTPS with the given certificate files when
+    /// there are some, with `extraConfig` appended to its config.
+    static func hub(port: Int, extraConfig: String, https: (cert: String, key: String)? = nil) throws -> JupyterHubSpec {
+        let listen = https.map {
+            "https:\n    hostname: localhost\n    port: \(port)\n    certificate: {certFile: \($0.cert), keyFile: \($0.key)}"
+        } ?? "port: \(port)"
         let yaml = """
             apiVersion: labsync/v1
             kind: Host
@@ -31,7 +36,7 @@ import Testing
             metadata: {name: h}
             spec:
               host: vm
-              port: \(port)
+              \(listen)
               authentication: {type: pam, admins: [alice]}
               extraConfig: |
             \(extraConfig.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))

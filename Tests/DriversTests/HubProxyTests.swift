@@ -53,26 +53,8 @@ import Testing
                                   "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"])
         #expect(cert.status == 0, "\(cert.stderrText)")
         let ports = try HubHostnameTests.isolatedPorts()
-        let hub = try HubConfigTests.loadHub("""
-            apiVersion: labsync/v1
-            kind: Host
-            metadata: {name: vm}
-            spec: {address: 127.0.0.1, user: root, knownHostsFile: /k}
-            ---
-            apiVersion: labsync/v1
-            kind: JupyterHub
-            metadata: {name: h}
-            spec:
-              host: vm
-              authentication: {type: pam, admins: [alice]}
-              https:
-                hostname: localhost
-                port: \(ports.public)
-                certificate: {certFile: \(directory)/cert.pem, keyFile: \(directory)/key.pem}
-              extraConfig: |
-            \(ports.extra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
-
-            """)
+        let hub = try HubHostnameTests.hub(port: ports.public, extraConfig: ports.extra,
+                                           https: (directory + "/cert.pem", directory + "/key.pem"))
         let config = try HubHostnameTests.configInDirectory(hub, directory, proxy: .python)
             .replacing("\"\(HubLayout.python)\", \"-c\"", with: "\"\(Self.python)\", \"-c\"")
         #expect(config.contains("\"\(Self.python)\", \"-c\", \"# labsync's launcher"))
