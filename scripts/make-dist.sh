@@ -44,10 +44,13 @@ printf 'Source: labsync\n\nPackage: labsync\nArchitecture: amd64\n' > "$shlib_di
 depends=$(cd "$shlib_dir" && dpkg-shlibdeps -O "$OLDPWD/$deb_root/usr/bin/labsync" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "make-dist: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 for lib in $(objdump -p "$deb_root/usr/bin/labsync" | awk '$1 == "NEEDED" {print $2}'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+  # awk reads to the end rather than `exit` early: under pipefail, a writer
+  # cut off mid-output dies of SIGPIPE and fails the script (ldconfig -p is
+  # larger than a pipe's buffer on a machine with many libraries).
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !found {print $NF; found = 1}')
   [ -n "$path" ] || { echo "make-dist: $lib is not installed here" >&2; exit 1; }
-  package=$(dpkg -S "$(realpath "$path")" 2>/dev/null | head -1 | cut -d: -f1) \
-    || package=$(dpkg -S "$path" | head -1 | cut -d: -f1)
+  package=$(dpkg -S "$(realpath "$path")" 2>/dev/null | awk -F: 'NR == 1 {print $1}') \
+    || package=$(dpkg -S "$path" | awk -F: 'NR == 1 {print $1}')
   case ", $depends" in *", $package "*|*", $package,"*|*", $package") ;;
     *) echo "make-dist: $lib ($package) is not in Depends: $depends" >&2; exit 1 ;; esac
 done
