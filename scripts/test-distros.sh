@@ -172,27 +172,13 @@ hub_wheels() {
 # The Debian release a suite runs on: itself, or a derivative's base.
 base_of() { case $1 in raspbian-bullseye) echo bullseye ;; *) echo "$1" ;; esac; }
 
-# The derivative's /etc/os-release (Debian's is a link to /usr/lib/os-release,
-# replaced here by the derivative's file, as on the real system).
+# The derivative's /etc/os-release, from the unit tests' samples (Debian's is
+# a link to /usr/lib/os-release, replaced here by a file, as on the real system).
 write_os_release() {
-  local suite=$1 root=$2
-  case $suite in
-    raspbian-bullseye)
-      rm -f "$root/etc/os-release"
-      cat > "$root/etc/os-release" <<'EOF'
-PRETTY_NAME="Raspbian GNU/Linux 11 (bullseye)"
-NAME="Raspbian GNU/Linux"
-VERSION_ID="11"
-VERSION="11 (bullseye)"
-VERSION_CODENAME=bullseye
-ID=raspbian
-ID_LIKE=debian
-HOME_URL="http://www.raspbian.org/"
-SUPPORT_URL="http://www.raspbian.org/RaspbianForums"
-BUG_REPORT_URL="http://www.raspbian.org/RaspbianBugs"
-EOF
-      ;;
-  esac
+  local file
+  case $1 in raspbian-bullseye) file=Tests/DriversTests/Fixtures/os-release/raspbian-11 ;; *) return 0 ;; esac
+  rm -f "$2/etc/os-release"
+  install -m 0644 "$file" "$2/etc/os-release"
 }
 
 run_suite() {

@@ -4,6 +4,7 @@
 // same names through its own, explicit branch.
 
 import Drivers
+import Foundation
 import LabsyncTestSupport
 import Testing
 
@@ -63,115 +64,20 @@ import Testing
 
 /// os-release files of Debian, Ubuntu and derivatives a lab machine may run,
 /// with the keys and values those distributions ship (Debian 11 and 13 are
-/// copies of the `make test-distros` roots' files; the others are written
-/// from the distributions' published files, not read from a live host here).
+/// the `make test-distros` roots' files; the others are written from the
+/// distributions' published files, not read from a live host here).
+/// `make test-distros` turns its Debian 11 root into Raspbian 11 with
+/// `raspbian-11`, so the file this suite checks is the one that tier runs.
 enum OSReleaseSamples {
-    static let files: [String: String] = [
-        "debian-11": """
-            PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"
-            NAME="Debian GNU/Linux"
-            VERSION_ID="11"
-            VERSION="11 (bullseye)"
-            VERSION_CODENAME=bullseye
-            ID=debian
-            HOME_URL="https://www.debian.org/"
-            """,
-        "debian-13": """
-            PRETTY_NAME="Debian GNU/Linux 13 (trixie)"
-            NAME="Debian GNU/Linux"
-            VERSION_ID="13"
-            VERSION="13 (trixie)"
-            VERSION_CODENAME=trixie
-            DEBIAN_VERSION_FULL=13.8
-            ID=debian
-            """,
-        "ubuntu-22.04": """
-            PRETTY_NAME="Ubuntu 22.04.4 LTS"
-            NAME="Ubuntu"
-            VERSION_ID="22.04"
-            VERSION="22.04.4 LTS (Jammy Jellyfish)"
-            VERSION_CODENAME=jammy
-            ID=ubuntu
-            ID_LIKE=debian
-            UBUNTU_CODENAME=jammy
-            """,
-        "raspbian-11": """
-            PRETTY_NAME="Raspbian GNU/Linux 11 (bullseye)"
-            NAME="Raspbian GNU/Linux"
-            VERSION_ID="11"
-            VERSION="11 (bullseye)"
-            VERSION_CODENAME=bullseye
-            ID=raspbian
-            ID_LIKE=debian
-            """,
-        "raspbian-12": """
-            PRETTY_NAME="Raspbian GNU/Linux 12 (bookworm)"
-            NAME="Raspbian GNU/Linux"
-            VERSION_ID="12"
-            VERSION="12 (bookworm)"
-            VERSION_CODENAME=bookworm
-            ID=raspbian
-            ID_LIKE=debian
-            """,
-        "devuan-4": """
-            PRETTY_NAME="Devuan GNU/Linux 4 (chimaera)"
-            NAME="Devuan GNU/Linux"
-            VERSION_ID="4"
-            VERSION="4 (chimaera)"
-            VERSION_CODENAME="chimaera"
-            ID=devuan
-            ID_LIKE=debian
-            """,
-        "lmde-6": """
-            PRETTY_NAME="LMDE 6 (faye)"
-            NAME="LMDE"
-            VERSION_ID="6"
-            VERSION="6 (faye)"
-            VERSION_CODENAME=faye
-            ID=linuxmint
-            ID_LIKE=debian
-            DEBIAN_CODENAME=bookworm
-            """,
-        "mint-21.3": """
-            NAME="Linux Mint"
-            VERSION="21.3 (Virginia)"
-            ID=linuxmint
-            ID_LIKE="ubuntu debian"
-            PRETTY_NAME="Linux Mint 21.3"
-            VERSION_ID="21.3"
-            VERSION_CODENAME=virginia
-            UBUNTU_CODENAME=jammy
-            """,
-        "mint-22": """
-            NAME="Linux Mint"
-            VERSION="22 (Wilma)"
-            ID=linuxmint
-            ID_LIKE="ubuntu debian"
-            PRETTY_NAME="Linux Mint 22"
-            VERSION_ID="22"
-            VERSION_CODENAME=wilma
-            UBUNTU_CODENAME=noble
-            """,
-        "pop-22.04": """
-            NAME="Pop!_OS"
-            VERSION="22.04 LTS"
-            ID=pop
-            ID_LIKE="ubuntu debian"
-            PRETTY_NAME="Pop!_OS 22.04 LTS"
-            VERSION_ID="22.04"
-            VERSION_CODENAME=jammy
-            UBUNTU_CODENAME=jammy
-            """,
-        "kali-rolling": """
-            PRETTY_NAME="Kali GNU/Linux Rolling"
-            NAME="Kali GNU/Linux"
-            VERSION_ID="2024.1"
-            VERSION="2024.1"
-            VERSION_CODENAME=kali-rolling
-            ID=kali
-            ID_LIKE=debian
-            """,
-    ]
+    /// Fixtures/os-release/NAME, one file per distribution.
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/os-release")
+    static let files: [String: String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return Dictionary(uniqueKeysWithValues: names.compactMap { name in
+            (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)).map { (name, $0) }
+        })
+    }()
 
     struct Expectation: Sendable, CustomTestStringConvertible {
         let name: String
@@ -199,6 +105,7 @@ enum OSReleaseSamples {
 
     /// The file as the observe wrapper prints it on a host without python3.
     static func decodeWithFallbackParser(_ name: String) throws -> HostObservation.OperatingSystem {
+        #expect(files[name] != nil, "no Fixtures/os-release/\(name)")
         let text = "labsync-observe-fallback 1\nsystemd=0\nmachine=x86_64\n" + (files[name] ?? "") + "\n"
         return try decodeObservation(Array(text.utf8)).os
     }

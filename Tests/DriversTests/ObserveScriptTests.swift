@@ -114,6 +114,7 @@ import Testing
         let dir = try LocalRunner.temporaryDirectory("os-release")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var samples = OSReleaseSamples.files
+        #expect(samples.count > 10, "the samples in Fixtures/os-release")
         samples["escapes"] = #"""
             ID='lab'
             PRETTY_NAME="Lab \"VM\" \$HOME \\ done"
