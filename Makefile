@@ -149,10 +149,11 @@ test-dist: dist
 	scripts/test-deb.sh $(DEB) bookworm
 
 # Then the multi-distribution tier: pip and uv lifecycles and a hub login
-# against an sshd in Debian 11, 12 and 13 roots (scripts/test-distros.sh).
+# against an sshd in Debian 11, 12 and 13 roots, and Debian 11 as Raspbian 11
+# (scripts/test-distros.sh).
 test-distros: test-dist dist-trixie
 	scripts/test-deb.sh dist/trixie/labsync_$(VERSION)_amd64.deb trixie
-	scripts/test-distros.sh bullseye bookworm trixie
+	scripts/test-distros.sh bullseye bookworm trixie raspbian-bullseye
 
 debug: deps
 	$(SWIFT) build

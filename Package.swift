@@ -99,7 +99,8 @@ let package = Package(
         .testTarget(name: "SpecsTests", dependencies: ["Specs", "LabsyncTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "LabsyncTestSupport"]),
-        .testTarget(name: "DriversTests", dependencies: ["Drivers", "LabsyncTestSupport"]),
+        .testTarget(name: "DriversTests", dependencies: ["Drivers", "LabsyncTestSupport"],
+                    exclude: ["Fixtures"]),
         // Golden plans are read through #filePath (and re-recorded in place).
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "SpecSource", "Journal", "LabsyncTestSupport"],
                     exclude: ["Fixtures"]),

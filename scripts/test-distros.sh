@@ -20,11 +20,16 @@
 # network): tiny generated wheels for the lifecycle, uv, and a hub wheelhouse
 # per Python version (pip download --python-version, cached).
 #
+# A derivative is run as its base's root with the derivative's os-release,
+# which is all labsync reads to choose package names and the hub's proxy
+# (AptPackageNames): `raspbian-bullseye` is Debian 11 calling itself Raspbian
+# 11, whose own archive has no node-configurable-http-proxy either.
+#
 # Ubuntu: its archives are not reachable from these machines, so no Ubuntu root
 # is tested. labsync's package names are the ones Debian and Ubuntu share (see
 # the "Package names" comments in PipDriver.swift and JupyterHubDriver.swift).
 #
-#   scripts/test-distros.sh [--prepare] [SUITE...]   default: bullseye bookworm trixie
+#   scripts/test-distros.sh [--prepare] [SUITE...]   default: bullseye bookworm trixie raspbian-bullseye
 #   (--prepare only builds the cached roots and wheelhouses)
 #   LABSYNC=path/to/labsync                default: .build/release/labsync
 #
@@ -35,7 +40,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "test-distros: needs root (debootstrap, chroot, mount)" >&2; exit 1; }
 prepare_only=0
 if [ "${1:-}" = --prepare ]; then prepare_only=1; shift; fi
-[ $# -gt 0 ] || set -- bullseye bookworm trixie
+[ $# -gt 0 ] || set -- bullseye bookworm trixie raspbian-bullseye
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 labsync=$(realpath -m "${LABSYNC:-.build/release/labsync}")
 [ "$prepare_only" = 1 ] || [ -x "$labsync" ] || { echo "test-distros: no labsync at $labsync (make release)" >&2; exit 1; }
@@ -164,12 +169,26 @@ hub_wheels() {
   echo "hub-$pyver"
 }
 
+# The Debian release a suite runs on: itself, or a derivative's base.
+base_of() { case $1 in raspbian-bullseye) echo bullseye ;; *) echo "$1" ;; esac; }
+
+# The derivative's /etc/os-release, from the unit tests' samples (Debian's is
+# a link to /usr/lib/os-release, replaced here by a file, as on the real system).
+write_os_release() {
+  local file
+  case $1 in raspbian-bullseye) file=Tests/DriversTests/Fixtures/os-release/raspbian-11 ;; *) return 0 ;; esac
+  rm -f "$2/etc/os-release"
+  install -m 0644 "$file" "$2/etc/os-release"
+}
+
 run_suite() {
-  local suite=$1 work
-  ssh_root "$suite"
+  local suite=$1 base work
+  base=$(base_of "$suite")
+  ssh_root "$base"
   run_root=$cache/$suite-srun
   work=$(mktemp -d "/tmp/labsync-distro-$suite.XXXXXX")
-  rm -rf "$run_root"; cp -a "$cache/$suite-ssh" "$run_root"
+  rm -rf "$run_root"; cp -a "$cache/$base-ssh" "$run_root"
+  write_os_release "$suite" "$run_root"
   mount -t proc proc "$run_root/proc"; mounts+=("$run_root/proc")
   for d in /dev /dev/pts /dev/shm; do mount --bind "$d" "$run_root$d"; mounts+=("$run_root$d"); done
   # 0755 as on a booted system: a tmpfs is 1777 by default, and labsync refuses
@@ -208,10 +227,11 @@ EOF
   sshd_pid=$!
   for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
-  echo "== $suite: Debian $(cat "$run_root/etc/debian_version"), Python $pyver, sshd on 127.0.0.1:$port"
+  echo "== $suite: $(sed -n 's/^PRETTY_NAME="\(.*\)"$/\1/p' "$run_root/etc/os-release") on Debian $(cat "$run_root/etc/debian_version"), Python $pyver, sshd on 127.0.0.1:$port"
   local status=0 hub_flags=()
-  # Debian 11 has no node-configurable-http-proxy: the scenario then checks
-  # that the hub runs the pure-Python proxy from its venv instead.
+  # Debian 11 (and so Raspbian 11) has no node-configurable-http-proxy: the
+  # scenario then checks that the hub runs the pure-Python proxy from its venv
+  # instead.
   chroot "$run_root" apt-cache show node-configurable-http-proxy > /dev/null 2>&1 || hub_flags+=(--no-proxy-package)
   /usr/bin/python3 scripts/distro-scenarios.py --labsync "$labsync" --suite "$suite" --work "$work" \
     --root "$run_root" --port "$port" --identity "$work/id_ed25519" \
@@ -231,9 +251,10 @@ glibc_of() { chroot "$1" python3 -c 'import os; print(os.confstr("CS_GNU_LIBC_VE
 
 if [ "$prepare_only" = 1 ]; then
   for suite in "$@"; do
-    ssh_root "$suite"
-    hub_wheels "$(python_of "$cache/$suite-ssh")" "$(glibc_of "$cache/$suite-ssh")" \
-      "$(python_full_of "$cache/$suite-ssh")" > /dev/null
+    base=$(base_of "$suite")
+    ssh_root "$base"
+    hub_wheels "$(python_of "$cache/$base-ssh")" "$(glibc_of "$cache/$base-ssh")" \
+      "$(python_full_of "$cache/$base-ssh")" > /dev/null
   done
   exit 0
 fi

@@ -4,6 +4,7 @@
 // same names through its own, explicit branch.
 
 import Drivers
+import Foundation
 import LabsyncTestSupport
 import Testing
 
@@ -41,7 +42,71 @@ import Testing
         #expect(proxy("debian", "") == "node-configurable-http-proxy")   // testing/sid has no VERSION_ID
         #expect(proxy("ubuntu", "22.04") == nil)
         #expect(proxy("ubuntu", "24.04") == "node-configurable-http-proxy")
-        // A derivative's own numbering says nothing about Debian's releases.
+        // A derivative's own VERSION_ID says nothing about its base: without a
+        // codename labsync knows, it reads as a current release.
         #expect(proxy("raspbian", "11") == "node-configurable-http-proxy")
+        #expect(proxy("linuxmint", "21.3") == "node-configurable-http-proxy")
+    }
+
+    /// Derivatives take their base's names and release, read from the
+    /// codenames in their os-release (the files below, decoded by the same
+    /// parser as an observation without python3; ObserveScriptTests checks
+    /// that the observe script's parser reads them alike).
+    @Test(arguments: OSReleaseSamples.expected)
+    func derivativesByTheirBase(_ sample: OSReleaseSamples.Expectation) throws {
+        let os = try OSReleaseSamples.decodeWithFallbackParser(sample.name)
+        let apt = AptPackageNames(os: os)
+        #expect(apt.family == sample.family, "\(sample.name)")
+        #expect(apt.release == sample.release, "\(sample.name)")
+        #expect(HubProxy(apt: apt) == sample.proxy, "\(sample.name)")
+    }
+}
+
+/// os-release files of Debian, Ubuntu and derivatives a lab machine may run,
+/// with the keys and values those distributions ship (Debian 11 and 13 are
+/// the `make test-distros` roots' files; the others are written from the
+/// distributions' published files, not read from a live host here).
+/// `make test-distros` turns its Debian 11 root into Raspbian 11 with
+/// `raspbian-11`, so the file this suite checks is the one that tier runs.
+enum OSReleaseSamples {
+    /// Fixtures/os-release/NAME, one file per distribution.
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/os-release")
+    static let files: [String: String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return Dictionary(uniqueKeysWithValues: names.compactMap { name in
+            (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)).map { (name, $0) }
+        })
+    }()
+
+    struct Expectation: Sendable, CustomTestStringConvertible {
+        let name: String
+        let family: AptPackageNames.Family
+        let release: String
+        let proxy: HubProxy
+        var testDescription: String { name }
+    }
+
+    /// The proxy is the visible consequence: Debian 11 and Ubuntu before 24.04
+    /// bases have no node-configurable-http-proxy package.
+    static let expected: [Expectation] = [
+        .init(name: "debian-11", family: .debian, release: "11", proxy: .python),
+        .init(name: "debian-13", family: .debian, release: "13", proxy: .node),
+        .init(name: "ubuntu-22.04", family: .ubuntu, release: "22.04", proxy: .python),
+        .init(name: "raspbian-11", family: .debian, release: "11", proxy: .python),
+        .init(name: "raspbian-12", family: .debian, release: "12", proxy: .node),
+        .init(name: "devuan-4", family: .debian, release: "11", proxy: .python),
+        .init(name: "lmde-6", family: .debian, release: "12", proxy: .node),
+        .init(name: "mint-21.3", family: .ubuntu, release: "22.04", proxy: .python),
+        .init(name: "mint-22", family: .ubuntu, release: "24.04", proxy: .node),
+        .init(name: "pop-22.04", family: .ubuntu, release: "22.04", proxy: .python),
+        .init(name: "kali-rolling", family: .debian, release: "", proxy: .node),  // rolling: current
+    ]
+
+    /// The file as the observe wrapper prints it on a host without python3.
+    static func decodeWithFallbackParser(_ name: String) throws -> HostObservation.OperatingSystem {
+        #expect(files[name] != nil, "no Fixtures/os-release/\(name)")
+        let text = "labsync-observe-fallback 1\nsystemd=0\nmachine=x86_64\n" + (files[name] ?? "") + "\n"
+        return try decodeObservation(Array(text.utf8)).os
     }
 }

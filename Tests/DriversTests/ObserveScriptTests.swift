@@ -106,6 +106,45 @@ import Testing
         #expect(observation.os.machine?.isEmpty == false)
     }
 
+    /// The observe script's os-release parser (observe_lib.py) and the one for
+    /// hosts without python3 (ObserveScript.decodeFallback) read every sample
+    /// alike, quotes and escapes included: a derivative's base must not
+    /// depend on whether the host has python3.
+    @Test(.integration) func bothOSReleaseParsersAgree() throws {
+        let dir = try LocalRunner.temporaryDirectory("os-release")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var samples = OSReleaseSamples.files
+        #expect(samples.count > 10, "the samples in Fixtures/os-release")
+        samples["escapes"] = #"""
+            ID='lab'
+            PRETTY_NAME="Lab \"VM\" \$HOME \\ done"
+            ID_LIKE="ubuntu debian"
+              VERSION_ID = "1"
+            """#
+        let program = ObserveScript.lib + """
+
+            import json, sys
+            print(json.dumps(os_release(paths=[sys.argv[1]])))
+            """
+        for (name, text) in samples.sorted(by: { $0.key < $1.key }) {
+            try text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+            let run = try LocalRunner.run(["/usr/bin/python3", "-c", program, "\(dir)/\(name)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            var python = try JSONDecoder().decode(HostObservation.OperatingSystem.self, from: Data(run.stdout))
+            let fallbackText = "labsync-observe-fallback 1\nsystemd=0\n" + text + "\n"
+            var fallback = try decodeObservation(Array(fallbackText.utf8)).os
+            python.machine = nil
+            fallback.machine = nil
+            #expect(python == fallback, "\(name)")
+            #expect(!python.id.isEmpty, "\(name)")
+        }
+        let escapes = try decodeObservation(Array(("labsync-observe-fallback 1\n" + (samples["escapes"] ?? "")).utf8)).os
+        #expect(escapes.id == "lab")
+        #expect(escapes.versionId == "1")
+        #expect(escapes.prettyName == #"Lab "VM" $HOME \ done"#)
+        #expect(escapes.idLike == "ubuntu debian")
+    }
+
     /// One driver's fragment raising costs only its own part: the others'
     /// parts and the core facts still arrive, in the same round trip.
     @Test(.integration) func aRaisingFragmentCostsOnlyItsOwnPart() throws {

@@ -1,5 +1,6 @@
 // The APT package names drivers install on a host, in one place, chosen by the
-// host's distribution family (`ID` in /etc/os-release, observed every run).
+// host's distribution family (`ID`, `ID_LIKE` and the codenames in
+// /etc/os-release, observed every run).
 //
 // Debian 11, 12 and 13 are tested with these names (`make test-distros`:
 // python3-venv and node-configurable-http-proxy are installed by labsync
@@ -18,6 +19,12 @@
 //     11 has none (`make test-distros` checks its APT), and Ubuntu before 24.04
 //     is taken to have none either (untested, so the safe side): there the hub
 //     runs the pure-Python proxy from PyPI instead (see HubProxy).
+// Derivatives (Raspbian, Linux Mint, LMDE, Devuan, Pop!_OS, Kali) use their
+// base's packaging but number their own releases ("Raspbian 11" happens to be
+// Debian 11, "Linux Mint 21" is Ubuntu 22.04, "Devuan 4" is Debian 11). Their
+// base release comes from the codename os-release names (below), never from
+// their VERSION_ID; an unknown codename (Kali's "kali-rolling") reads as a
+// current release, as Debian testing does.
 // A family that needs another name gets its own case in the switches below,
 // not a condition inside a driver.
 
@@ -37,12 +44,41 @@ public struct AptPackageNames: Sendable, Hashable {
         self.release = release
     }
 
-    /// From the observed os-release `ID`; Debian's names for anything not Ubuntu
-    /// (Debian derivatives and unknown hosts use Debian's packaging).
+    /// From the observed os-release: Ubuntu's names for Ubuntu and what is
+    /// like it (`ID_LIKE`), Debian's for anything else (Debian derivatives and
+    /// unknown hosts use Debian's packaging). The release is Debian's or
+    /// Ubuntu's own VERSION_ID, or a derivative's base by codename.
     public init(os: HostObservation.OperatingSystem) {
-        family = os.id == "ubuntu" ? .ubuntu : .debian
-        release = os.id == "ubuntu" || os.id == "debian" ? os.versionId : ""
+        let like = (os.idLike ?? "").split(separator: " ").map(String.init)
+        switch os.id {
+        case "debian":
+            (family, release) = (.debian, os.versionId)
+        case "ubuntu":
+            (family, release) = (.ubuntu, os.versionId)
+        case _ where like.contains("ubuntu"):
+            // Mint and Pop!_OS say UBUNTU_CODENAME; their VERSION_CODENAME is their own.
+            family = .ubuntu
+            release = [os.ubuntuCodename, os.versionCodename].lazy.compactMap { $0.flatMap { Self.ubuntuReleases[$0] } }
+                .first ?? ""
+        default:
+            // LMDE says DEBIAN_CODENAME; Raspbian's VERSION_CODENAME is Debian's.
+            family = .debian
+            release = [os.debianCodename, os.versionCodename].lazy.compactMap { $0.flatMap { Self.debianReleases[$0] } }
+                .first ?? ""
+        }
     }
+
+    /// Debian's codenames, and Devuan's (each a Debian release without systemd).
+    static let debianReleases = [
+        "buster": "10", "bullseye": "11", "bookworm": "12", "trixie": "13", "forky": "14", "duke": "15",
+        "beowulf": "10", "chimaera": "11", "daedalus": "12", "excalibur": "13",
+    ]
+    /// Ubuntu's codenames since 18.04, interim releases included.
+    static let ubuntuReleases = [
+        "bionic": "18.04", "focal": "20.04", "groovy": "20.10", "hirsute": "21.04", "impish": "21.10", "jammy": "22.04",
+        "kinetic": "22.10", "lunar": "23.04", "mantic": "23.10", "noble": "24.04", "oracular": "24.10",
+        "plucky": "25.04", "questing": "25.10",
+    ]
 
     /// The interpreter: `python3` (the release's default) or `python3.X`.
     /// Ubuntu: the same names; other minors than the default from deadsnakes.

@@ -17,11 +17,27 @@ public struct HostObservation: Sendable, Hashable, Codable {
         public var prettyName: String
         /// `uname -m` ("x86_64"), for the `platform_machine` marker.
         public var machine: String?
-        public init(id: String = "", versionId: String = "", prettyName: String = "", machine: String? = nil) {
+        /// A derivative's base, for its package names (AptPackageNames): `ID_LIKE`
+        /// ("debian", "ubuntu debian") and the codenames os-release may carry:
+        /// `VERSION_CODENAME` (Raspbian "bullseye", Devuan "chimaera"),
+        /// `UBUNTU_CODENAME` (Linux Mint "jammy"), `DEBIAN_CODENAME` (LMDE
+        /// "bookworm"). Optional, so recordings made before they were observed
+        /// still decode, and encode unchanged.
+        public var idLike: String?
+        public var versionCodename: String?
+        public var ubuntuCodename: String?
+        public var debianCodename: String?
+        public init(id: String = "", versionId: String = "", prettyName: String = "", machine: String? = nil,
+                    idLike: String? = nil, versionCodename: String? = nil, ubuntuCodename: String? = nil,
+                    debianCodename: String? = nil) {
             self.id = id
             self.versionId = versionId
             self.prettyName = prettyName
             self.machine = machine
+            self.idLike = idLike
+            self.versionCodename = versionCodename
+            self.ubuntuCodename = ubuntuCodename
+            self.debianCodename = debianCodename
         }
     }
 

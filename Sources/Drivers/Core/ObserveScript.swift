@@ -116,17 +116,34 @@ public enum ObserveScript {
             if line == "systemd=1" { systemd = true; continue }
             if line.hasPrefix("machine=") { os.machine = String(line.dropFirst(8)); continue }
             guard let eq = line.firstIndex(of: "=") else { continue }
-            var value = line[line.index(after: eq)...]
-            if value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q {
-                value = value.dropFirst().dropLast()
-            }
-            switch line[..<eq] {
-            case "ID": os.id = String(value)
-            case "VERSION_ID": os.versionId = String(value)
-            case "PRETTY_NAME": os.prettyName = String(value)
+            let value = osReleaseValue(line[line.index(after: eq)...])
+            // The keys of observe_lib.py's OS_RELEASE_KEYS (ObserveScriptTests
+            // runs both parsers over the same files).
+            switch line[..<eq].trimmingCharacters(in: .whitespaces) {
+            case "ID": os.id = value
+            case "VERSION_ID": os.versionId = value
+            case "PRETTY_NAME": os.prettyName = value
+            case "ID_LIKE": os.idLike = value
+            case "VERSION_CODENAME": os.versionCodename = value
+            case "UBUNTU_CODENAME": os.ubuntuCodename = value
+            case "DEBIAN_CODENAME": os.debianCodename = value
             default: break
             }
         }
         return HostObservation(os: os, systemd: systemd)
+    }
+
+    /// An os-release value: quotes removed, and in double quotes the
+    /// backslash escapes os-release(5) allows, as observe_lib.py does.
+    static func osReleaseValue(_ raw: Substring) -> String {
+        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q else { return value }
+        let inner = value.dropFirst().dropLast()
+        guard q == "\"" else { return String(inner) }
+        var out = "", escaped = false
+        for c in inner {
+            if escaped || c != "\\" { out.append(c); escaped = false } else { escaped = true }
+        }
+        return escaped ? out + "\\" : out
     }
 }

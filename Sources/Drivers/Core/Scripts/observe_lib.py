@@ -19,14 +19,23 @@ def systemd_running():
 def normalize(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
-def os_release():
+# os-release keys and their observation names. A derivative (Raspbian, Linux
+# Mint, Devuan, ...) numbers its own releases; ID_LIKE and the codenames say
+# which Debian or Ubuntu it is built on (AptPackageNames reads them).
+OS_RELEASE_KEYS = {"ID": "id", "VERSION_ID": "versionId", "PRETTY_NAME": "prettyName", "ID_LIKE": "idLike",
+                   "VERSION_CODENAME": "versionCodename", "UBUNTU_CODENAME": "ubuntuCodename",
+                   "DEBIAN_CODENAME": "debianCodename"}
+
+
+def os_release(paths=("/etc/os-release", "/usr/lib/os-release")):
     facts = {"id": "", "versionId": "", "prettyName": "", "machine": platform.machine()}
-    keys = {"ID": "id", "VERSION_ID": "versionId", "PRETTY_NAME": "prettyName"}
-    for path in ("/etc/os-release", "/usr/lib/os-release"):
+    keys = OS_RELEASE_KEYS
+    for path in paths:
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 for line in f:
                     key, sep, value = line.strip().partition("=")
+                    key = key.strip()
                     if not sep or key not in keys:
                         continue
                     value = value.strip()
